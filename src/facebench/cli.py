@@ -1,0 +1,296 @@
+"""The `facebench` command line: the top layer over every stage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from facebench.errors import FacebenchError, ImageError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Measure face detection, alignment and recognition: accuracy, speed and memory side by side.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="The model store: list, verify and locate weight files.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------------------------
+@models_app.command("list")
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the catalogue as Markdown (docs/MODELS.md).")
+    ] = False,
+    task: Annotated[
+        str | None, typer.Option(help="Only this task: detector, landmarks, recognizer, segmenter.")
+    ] = None,
+) -> None:
+    """List every model the store knows, with licence and whether its files are present."""
+    from facebench.zoo import default_store, list_cards
+    from facebench.zoo.docs import catalog_markdown
+
+    if markdown:
+        sys.stdout.write(catalog_markdown())
+        return
+
+    store = default_store()
+    rows = []
+    for card in list_cards(task=task):
+        statuses = store.status(card)
+        present = all(s.state.value == "ok" for s in statuses) if statuses else card.package is not None
+        rows.append(
+            {
+                "name": card.name,
+                "task": card.task.value,
+                "license": card.license,
+                "source": card.source,
+                "present": present,
+                "tested_offline": card.tested_offline,
+                "files": [
+                    {
+                        "filename": f.filename,
+                        "sha256": f.sha256,
+                        "size": f.size,
+                        "url": f.url,
+                        "state": s.state.value,
+                        "path": str(s.path) if s.path else None,
+                    }
+                    for f, s in zip(card.files, statuses, strict=True)
+                ],
+                "preprocess": _preprocess_dict(card.preprocess),
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"facebench models (FACEBENCH_HOME={store.home})")
+    for column in ("name", "task", "present", "files", "license"):
+        table.add_column(column)
+    for row in rows:
+        mark = "[green]yes[/]" if row["present"] else "[red]missing[/]"
+        if not row["tested_offline"]:
+            mark += " (untested)"
+        table.add_row(row["name"], row["task"], mark, str(len(row["files"])), row["license"])
+    out.print(table)
+
+
+def _preprocess_dict(preprocess: Any) -> dict[str, Any]:
+    return {
+        "input_size": list(preprocess.input_size) if preprocess.input_size else None,
+        "size_policy": preprocess.size_policy,
+        "color": preprocess.color.value,
+        "mean": list(preprocess.mean),
+        "std": list(preprocess.std),
+        "layout": preprocess.layout,
+        "template": preprocess.template,
+        "embedding_dim": preprocess.embedding_dim,
+    }
+
+
+@models_app.command("verify")
+def models_verify(
+    names: Annotated[list[str] | None, typer.Argument(help="Models to check (default: all).")] = None,
+) -> None:
+    """Hash every present model file; exit 1 if any differs from its pinned sha256."""
+    from facebench.zoo import FileState, default_store, get_card, list_cards
+
+    store = default_store()
+    try:
+        cards = [get_card(n) for n in names] if names else list_cards()
+    except FacebenchError as error:
+        raise _fail(str(error)) from None
+    bad = 0
+    table = Table(title="model files")
+    for column in ("model", "file", "state", "path"):
+        table.add_column(column, overflow="fold")
+    for card in cards:
+        for status in store.status(card):
+            style = {FileState.OK: "green", FileState.MISSING: "yellow", FileState.MISMATCH: "bold red"}[
+                status.state
+            ]
+            table.add_row(
+                card.name, status.filename, f"[{style}]{status.state.value}[/]", str(status.path or "-")
+            )
+            if status.state is FileState.MISMATCH:
+                bad += 1
+                err.print(
+                    f"[bold red]sha256 mismatch[/] {status.path}: expected {status.expected_sha256}, "
+                    f"got {status.actual_sha256}",
+                    highlight=False,
+                )
+    out.print(table)
+    if bad:
+        raise _fail(f"{bad} model file(s) failed the sha256 check")
+    out.print("all present model files match their pinned sha256")
+
+
+@models_app.command("path")
+def models_path(
+    name: Annotated[str, typer.Argument(help="Model name, e.g. yunet.")],
+    file: Annotated[str | None, typer.Option("--file", help="Which file of a multi-file model.")] = None,
+) -> None:
+    """Print the verified local path of a model's file (fetching it if allowed)."""
+    from facebench.zoo import default_store, get_card
+
+    try:
+        card = get_card(name)
+        if file is None and len(card.files) > 1:
+            for weight_file in card.files:
+                print(default_store().resolve(card, weight_file.filename))
+            return
+        print(default_store().resolve(card, file))
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# detection
+# ---------------------------------------------------------------------------------------------
+@app.command("detectors")
+def detectors_list() -> None:
+    """List the registered detectors with their model and licence."""
+    from facebench.detectors import detector_class, list_detectors
+    from facebench.zoo import get_card
+
+    table = Table(title="detectors")
+    for column in ("name", "model", "landmarks", "license"):
+        table.add_column(column)
+    for name in list_detectors():
+        cls = detector_class(name)
+        card = get_card(cls.card_name)
+        table.add_row(name, card.source, "5" if cls.gives_landmarks else "none", card.license)
+    out.print(table)
+
+
+@app.command("detect")
+def detect_command(
+    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    detector: Annotated[
+        str, typer.Option("--detector", "-d", help="Detector name (see `facebench detectors`).")
+    ] = "yunet",
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON on stdout.")] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Draw the faces: a file for one image, a folder for several."),
+    ] = None,
+    score_threshold: Annotated[
+        float | None, typer.Option(help="Minimum score (default: the model's).")
+    ] = None,
+    nms_iou: Annotated[float | None, typer.Option(help="NMS IoU threshold (default: the model's).")] = None,
+    max_faces: Annotated[int | None, typer.Option(help="Keep at most this many faces per image.")] = None,
+    min_face_size: Annotated[float, typer.Option(help="Drop faces smaller than this (pixels).")] = 0.0,
+    input_size: Annotated[
+        str | None, typer.Option(help="original, max_side=N or fixed=WxH (default: the detector's).")
+    ] = None,
+) -> None:
+    """Detect faces in images; print them, or draw them with --save.
+
+    An unreadable image is reported and counted, and the others are still processed; the exit
+    code is 1 when any image failed.
+    """
+    import cv2
+
+    from facebench.detectors import create
+    from facebench.draw import draw_faces
+    from facebench.image import load_image
+
+    try:
+        model = create(
+            detector,
+            score_threshold=score_threshold,
+            nms_iou=nms_iou,
+            max_faces=max_faces,
+            min_face_size=min_face_size,
+            input_size=input_size,
+        )
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+
+    if save is not None and len(images) > 1:
+        save.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    failures: list[tuple[Path, str]] = []
+    with Progress(
+        TextColumn("[bold]detect"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=len(images) < 5,
+    ) as progress:
+        task = progress.add_task("detect", total=len(images))
+        for image_path in images:
+            progress.advance(task)
+            try:
+                rgb = load_image(image_path)
+                faces = model.detect(rgb)
+            except ImageError as error:
+                failures.append((image_path, error.reason))
+                err.print(f"[yellow]skipped[/] {error}", highlight=False)
+                continue
+            results.append(
+                {
+                    "image": str(image_path),
+                    "width": int(rgb.shape[1]),
+                    "height": int(rgb.shape[0]),
+                    "config": model.config,
+                    "faces": [face.to_dict() for face in faces],
+                }
+            )
+            if save is not None:
+                target = save / f"{image_path.stem}_{detector}.jpg" if len(images) > 1 else save
+                target.parent.mkdir(parents=True, exist_ok=True)
+                drawn = draw_faces(rgb, faces, label=f"{detector}: {len(faces)} faces")
+                if not cv2.imwrite(str(target), drawn[..., ::-1]):
+                    raise _fail(f"could not write {target} (unsupported extension or unwritable folder)")
+
+    if as_json:
+        sys.stdout.write(
+            json.dumps(results if len(images) > 1 else (results[0] if results else None), indent=2) + "\n"
+        )
+    else:
+        for result in results:
+            out.print(
+                f"[bold]{result['image']}[/]: {len(result['faces'])} face(s) with {detector}", highlight=False
+            )
+            for face in result["faces"]:
+                out.print(f"  box={face['box']} score={face['score']:.3f}", highlight=False)
+    if save is not None:
+        err.print(f"drawn results written to {save}", highlight=False)
+    if failures:
+        err.print(
+            f"[bold red]{len(failures)} of {len(images)} image(s) could not be read[/]", highlight=False
+        )
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Face detectors behind one API: `create(name, **options)` and `detect(image, detector=...)`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from facebench.detectors import yunet as _yunet  # noqa: F401  (registers the detector)
+from facebench.detectors.base import Detector as Detector
+from facebench.detectors.registry import create as create
+from facebench.detectors.registry import detector_class as detector_class
+from facebench.detectors.registry import list_detectors as list_detectors
+from facebench.detectors.registry import register_detector as register_detector
+from facebench.image import ImageInput
+from facebench.types import Face
+
+__all__ = [
+    "Detector",
+    "clear_cache",
+    "create",
+    "detect",
+    "detector_class",
+    "list_detectors",
+    "register_detector",
+]
+
+
+@lru_cache(maxsize=8)
+def _cached(name: str, options: tuple[tuple[str, Any], ...]) -> Detector:
+    return create(name, **dict(options))
+
+
+def clear_cache() -> None:
+    """Drop the detectors `detect` keeps alive between calls."""
+    _cached.cache_clear()
+
+
+def detect(image: ImageInput, detector: str = "yunet", **options: Any) -> list[Face]:
+    """Detect faces in one image, best score first.
+
+    The detector object (and its inference session) is kept for later calls with the same name
+    and options; build one with `create` to control its lifetime yourself.
+
+    Example:
+        >>> faces = detect("group.jpg", detector="yunet", score_threshold=0.7)  # doctest: +SKIP
+    """
+    return _cached(detector, tuple(sorted(options.items()))).detect(image)

@@ -1,0 +1,131 @@
+"""The detector interface every face detector implements, and the options they all share."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from facebench.image import ImageInput, load_image
+from facebench.ops.resize import InputSize
+from facebench.types import Face, Faces
+from facebench.zoo import ModelStore, WeightCard, default_store, get_card
+
+__all__ = ["Detector"]
+
+
+class Detector(ABC):
+    """Base class of all detectors.
+
+    Subclasses set the class attributes and implement `_detect_rgb`, which receives an RGB uint8
+    image and returns candidate `Faces` in original-image coordinates, already thresholded and
+    NMS-suppressed. The base class applies the options every detector shares.
+
+    Args:
+        score_threshold: minimum confidence; default is the model authors' value.
+        nms_iou: IoU above which overlapping detections are suppressed.
+        max_faces: keep only the best ``max_faces`` faces (``None`` keeps all).
+        min_face_size: drop faces whose shorter box side is below this many pixels.
+        input_size: ``original``, ``max_side=N`` or ``fixed=WxH`` (see `InputSize`); a model
+            with a fixed input uses ``fixed`` whatever is asked, and records that.
+        threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
+        store: model store to resolve weights with (default: configured from the environment).
+        weights: explicit path of the weight file (still sha256-checked).
+    """
+
+    name: ClassVar[str]
+    card_name: ClassVar[str]
+    default_score_threshold: ClassVar[float] = 0.5
+    default_nms_iou: ClassVar[float] = 0.4
+    default_input_size: ClassVar[str] = "original"
+    #: a model whose graph only takes one size; ``input_size`` is then forced to it.
+    fixed_input_size: ClassVar[str | None] = None
+    gives_landmarks: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        score_threshold: float | None = None,
+        nms_iou: float | None = None,
+        max_faces: int | None = None,
+        min_face_size: float = 0.0,
+        input_size: InputSize | str | None = None,
+        threads: int | None = None,
+        store: ModelStore | None = None,
+        weights: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.score_threshold = (
+            self.default_score_threshold if score_threshold is None else float(score_threshold)
+        )
+        if not 0.0 <= self.score_threshold <= 1.0:
+            raise ValueError(f"`score_threshold` must lie in [0, 1], got {self.score_threshold}")
+        self.nms_iou = self.default_nms_iou if nms_iou is None else float(nms_iou)
+        if not 0.0 < self.nms_iou <= 1.0:
+            raise ValueError(f"`nms_iou` must lie in (0, 1], got {self.nms_iou}")
+        if max_faces is not None and max_faces < 1:
+            raise ValueError(f"`max_faces` must be at least 1 or None, got {max_faces}")
+        self.max_faces = max_faces
+        self.min_face_size = float(min_face_size)
+        requested = InputSize.parse(input_size if input_size is not None else self.default_input_size)
+        self.input_size = InputSize.parse(self.fixed_input_size) if self.fixed_input_size else requested
+        self.threads = threads
+        self.store = store or default_store()
+        self.weights = weights
+
+    @property
+    def card(self) -> WeightCard:
+        return get_card(self.card_name)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The settings that shaped a result; stored next to every result."""
+        return {
+            "detector": self.name,
+            "model": self.card_name,
+            "score_threshold": self.score_threshold,
+            "nms_iou": self.nms_iou,
+            "max_faces": self.max_faces,
+            "min_face_size": self.min_face_size,
+            "input_size": str(self.input_size),
+        }
+
+    @abstractmethod
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        """Candidates for one RGB uint8 image, in original coordinates, after threshold and NMS."""
+
+    def detect_faces(self, image: ImageInput) -> Faces:
+        """Like `detect`, as a struct-of-arrays `Faces` batch."""
+        rgb = load_image(image)
+        faces = self._detect_rgb(rgb)
+        if faces.is_empty:
+            return faces
+        height, width = rgb.shape[:2]
+        boxes = faces.boxes.copy()
+        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
+        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
+        faces = Faces(boxes, faces.scores, faces.landmarks, self.name)
+        sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        faces = faces[(sides > 0) & (sides >= self.min_face_size) & (faces.scores >= self.score_threshold)]
+        faces = faces.sorted_by_score()
+        if self.max_faces is not None:
+            faces = faces[: self.max_faces]
+        return faces
+
+    def detect(self, image: ImageInput) -> list[Face]:
+        """Faces in ``image``, best score first; an empty list when there is none.
+
+        Raises:
+            ImageError: the image cannot be read.
+        """
+        return self.detect_faces(image).to_faces()
+
+    def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
+        """`detect` for each image (detectors that can batch natively override this)."""
+        return [self.detect(image) for image in images]
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "detector")
+        return f"{type(self).__name__}({options})"

@@ -1,0 +1,90 @@
+"""YuNet (OpenCV zoo, 2023mar) through ONNX Runtime, with the decoding written here."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.registry import register_detector
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import onnx_session
+from facebench.types import NUM_LANDMARKS, Faces
+
+__all__ = ["YuNet"]
+
+_STRIDES = (8, 16, 32)
+
+
+@register_detector
+class YuNet(Detector):
+    """YuNet: a 75k-parameter anchor-free detector with 5 landmarks.
+
+    The published graph declares a fixed 640×640 input; facebench frees its spatial dimensions
+    (the network is fully convolutional) so the image is fed at its own size, padded to a multiple
+    of 32 as OpenCV's `FaceDetectorYN` does. Landmarks come out in facebench's order already.
+    """
+
+    name: ClassVar[str] = "yunet"
+    card_name: ClassVar[str] = "yunet"
+    default_score_threshold: ClassVar[float] = 0.6
+    default_nms_iou: ClassVar[float] = 0.3
+    default_input_size: ClassVar[str] = "max_side=1280"
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        path = self.store.resolve(self.card, path=self.weights)
+        self.session = onnx_session(path, self.threads, any_input_size=True)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        contract = self.card.preprocess
+        resized = resize_for_model(image, self.input_size, stride=32)
+        pixels = resized.image[..., ::-1] if contract.color.value == "bgr" else resized.image
+        blob = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
+        outputs = dict(
+            zip(self.output_names, self.session.run(self.output_names, {self.input_name: blob}), strict=True)
+        )
+        width = blob.shape[3]
+
+        boxes, scores, landmarks = [], [], []
+        for stride in _STRIDES:
+            cols = width // stride
+            cls_score = np.clip(outputs[f"cls_{stride}"][0, :, 0], 0.0, 1.0)
+            obj_score = np.clip(outputs[f"obj_{stride}"][0, :, 0], 0.0, 1.0)
+            score = np.sqrt(cls_score * obj_score)
+            keep = np.flatnonzero(score >= self.score_threshold)
+            if keep.size == 0:
+                continue
+            col = (keep % cols).astype(np.float32)
+            row = (keep // cols).astype(np.float32)
+            bbox = outputs[f"bbox_{stride}"][0, keep]
+            center_x = (col + bbox[:, 0]) * stride
+            center_y = (row + bbox[:, 1]) * stride
+            box_w = np.exp(bbox[:, 2]) * stride
+            box_h = np.exp(bbox[:, 3]) * stride
+            boxes.append(
+                np.column_stack(
+                    [center_x - box_w / 2, center_y - box_h / 2, center_x + box_w / 2, center_y + box_h / 2]
+                )
+            )
+            kps = outputs[f"kps_{stride}"][0, keep].reshape(-1, NUM_LANDMARKS, 2)
+            points = np.empty_like(kps)
+            points[..., 0] = (kps[..., 0] + col[:, None]) * stride
+            points[..., 1] = (kps[..., 1] + row[:, None]) * stride
+            landmarks.append(points)
+            scores.append(score[keep])
+        if not boxes:
+            return Faces.empty(self.name)
+        all_boxes = np.concatenate(boxes)
+        all_scores = np.concatenate(scores)
+        keep = nms(all_boxes, all_scores, self.nms_iou, top_k=5000)
+        return Faces(
+            resized.boxes_to_original(all_boxes[keep]),
+            all_scores[keep],
+            resized.points_to_original(np.concatenate(landmarks)[keep]),
+            self.name,
+        )

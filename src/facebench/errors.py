@@ -1,0 +1,59 @@
+"""Typed exceptions raised by facebench.
+
+Every user-facing failure is one of these, so callers can catch facebench problems
+without catching unrelated bugs, and every message names the file or model involved.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChecksumMismatchError",
+    "DownloadError",
+    "FacebenchError",
+    "ImageError",
+    "ModelNotFoundError",
+    "UnknownNameError",
+]
+
+
+class FacebenchError(Exception):
+    """Base class of every error facebench raises on purpose."""
+
+
+class ImageError(FacebenchError, ValueError):
+    """An image could not be read or converted; the message names the source and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"cannot read image {source}: {reason}")
+
+
+class ModelNotFoundError(FacebenchError, FileNotFoundError):
+    """A model file is in none of the places the store looks, and could not be downloaded."""
+
+
+class ChecksumMismatchError(FacebenchError):
+    """A model file's sha256 differs from the one pinned in its weight card."""
+
+    def __init__(self, path: str, expected: str, actual: str, model: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        self.model = model
+        super().__init__(
+            f"sha256 mismatch for model '{model}' file {path}: expected {expected}, got {actual}. "
+            "The file is corrupt, truncated or a different release; refusing to load it. "
+            "Delete it and let facebench fetch it again, or put the correct file in its place."
+        )
+
+
+class DownloadError(FacebenchError):
+    """A download failed after all retries (network error, truncated transfer, bad hash)."""
+
+
+class UnknownNameError(FacebenchError, KeyError):
+    """A registry lookup used a name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
+        return str(self.args[0]) if self.args else ""

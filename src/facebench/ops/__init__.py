@@ -1,0 +1,1 @@
+"""Shared numeric building blocks used by several models (sessions, resizing, NMS)."""

@@ -1,0 +1,55 @@
+"""Inference-session construction with deliberate thread settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["default_threads", "onnx_session"]
+
+
+def default_threads() -> int:
+    """Threads per session: ``$FACEBENCH_THREADS`` or every core this process may use."""
+    configured = os.environ.get("FACEBENCH_THREADS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _relax_spatial_dims(model_bytes: bytes) -> bytes:
+    """Free the H and W of the first input and every output's shape so any size can be fed."""
+    import onnx
+
+    model = onnx.load_from_string(model_bytes)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    if len(dims) == 4:
+        dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for output in model.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    del model.graph.value_info[:]  # stale intermediate shapes would only produce warnings
+    return model.SerializeToString()
+
+
+def onnx_session(path: Path, threads: int | None = None, *, any_input_size: bool = False) -> Any:
+    """An onnxruntime CPU session with ``threads`` intra-op threads and no inter-op pool.
+
+    Args:
+        any_input_size: rewrite a graph exported with a fixed input so it accepts any H×W
+            (valid for fully convolutional detectors such as YuNet).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    model: bytes | str = path.read_bytes() if any_input_size else str(path)
+    if any_input_size:
+        model = _relax_spatial_dims(model)  # type: ignore[arg-type]
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])

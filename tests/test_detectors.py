@@ -1,0 +1,133 @@
+"""Detectors on real images: the parametrised checks cover every registered detector."""
+
+import cv2
+import numpy as np
+import pytest
+
+import facebench
+from facebench.detectors import create, list_detectors
+from facebench.errors import ImageError, ModelNotFoundError, UnknownNameError
+from facebench.image import load_image
+from facebench.ops.resize import InputSize
+from facebench.zoo import ModelStore, resolve
+
+ALL_DETECTORS = list_detectors()
+
+
+@pytest.fixture(scope="module")
+def detectors():
+    return {name: create(name) for name in ALL_DETECTORS}
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def test_unknown_detector_suggests_a_name():
+    with pytest.raises(UnknownNameError, match="Did you mean 'yunet'"):
+        create("yunte")
+
+
+@pytest.mark.parametrize("name", ALL_DETECTORS)
+def test_lfw_faces_are_found_with_landmarks_in_the_fixed_order(detectors, lfw_sample, name):
+    detector = detectors[name]
+    found = ordered = with_marks = 0
+    for path in lfw_sample:
+        faces = detector.detect(path)
+        if not faces:
+            continue
+        # LFW's face is the centred one; take the detection closest to the image centre
+        centre = np.array([125.0, 125.0])
+        face = min(faces, key=lambda f: np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre))
+        found += 1
+        if face.landmarks is None:
+            continue
+        with_marks += 1
+        right_eye, left_eye, nose = face.landmarks[0], face.landmarks[1], face.landmarks[2]
+        eyes_y = max(right_eye[1], left_eye[1])
+        if right_eye[0] < left_eye[0] and right_eye[0] < nose[0] < left_eye[0] and nose[1] > eyes_y:
+            ordered += 1
+    assert found / len(lfw_sample) >= 0.97, f"{name}: found {found}/{len(lfw_sample)}"
+    if detector.gives_landmarks:
+        assert ordered / with_marks >= 0.97, f"{name}: landmark order held on {ordered}/{with_marks}"
+
+
+@pytest.mark.parametrize("name", ["yunet"])
+def test_crowd_photo_has_at_least_20_faces(detectors, demo_crowd, name):
+    assert len(detectors[name].detect(demo_crowd)) >= 20
+
+
+def test_yunet_decoding_matches_opencv_face_detector_yn(demo_crowd):
+    rgb = load_image(demo_crowd)
+    ours = create("yunet", input_size="original").detect(rgb)
+    reference = cv2.FaceDetectorYN.create(
+        str(resolve("yunet")), "", (rgb.shape[1], rgb.shape[0]), 0.6, 0.3, 5000
+    )
+    _, rows = reference.detect(np.ascontiguousarray(rgb[..., ::-1]))
+    assert rows is not None and len(rows) == len(ours) >= 20
+    for row in rows:
+        ref_box = np.array([row[0], row[1], row[0] + row[2], row[1] + row[3]])
+        best = max(ours, key=lambda f: _iou(f.box, ref_box))
+        assert _iou(best.box, ref_box) >= 0.9
+        assert np.abs(best.landmarks - row[4:14].reshape(5, 2)).max() <= 2.0
+        assert abs(best.score - row[14]) < 1e-3
+
+
+@pytest.mark.parametrize("name", ALL_DETECTORS)
+def test_no_face_gives_an_empty_list(detectors, name):
+    flat = np.full((240, 320, 3), 127, np.uint8)
+    assert detectors[name].detect(flat) == []
+
+
+@pytest.mark.parametrize("name", ALL_DETECTORS)
+def test_awkward_images_work_or_raise_image_error(detectors, lfw_sample, name):
+    detector = detectors[name]
+    face = load_image(lfw_sample[0])
+    gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
+    assert len(detector.detect(gray)) >= 1
+    rgba = np.dstack([face, np.full(face.shape[:2], 255, np.uint8)])
+    assert len(detector.detect(rgba)) >= 1
+    assert detector.detect(np.zeros((1, 1, 3), np.uint8)) == []
+    big = cv2.resize(face, (6000, 4000))
+    faces = detector.detect(big)
+    assert all(0 <= f.box[0] <= f.box[2] <= 6000 and 0 <= f.box[1] <= f.box[3] <= 4000 for f in faces)
+    with pytest.raises(ImageError):
+        detector.detect(b"not an image")
+
+
+@pytest.mark.parametrize("name", ALL_DETECTORS)
+def test_missing_weights_give_the_stores_clear_error(tmp_path, name):
+    store = ModelStore(tmp_path / "empty", tmp_path / "cache", allow_download=False)
+    with pytest.raises(ModelNotFoundError, match=r"FACEBENCH_HOME|fetch it from"):
+        create(name, store=store)
+
+
+def test_options_are_applied_and_recorded(demo_crowd):
+    detector = create("yunet", max_faces=5, min_face_size=40, score_threshold=0.8, input_size="max_side=640")
+    faces = detector.detect(demo_crowd)
+    assert 1 <= len(faces) <= 5
+    assert all(min(f.width, f.height) >= 40 and f.score >= 0.8 for f in faces)
+    assert [f.score for f in faces] == sorted((f.score for f in faces), reverse=True)
+    assert detector.config["input_size"] == "max_side=640"
+    with pytest.raises(ValueError, match="score_threshold"):
+        create("yunet", score_threshold=1.5)
+    with pytest.raises(ValueError, match="input_size"):
+        create("yunet", input_size="huge")
+
+
+def test_top_level_detect_reuses_the_detector(demo_crowd):
+    first = facebench.detect(demo_crowd, detector="yunet")
+    assert len(first) >= 20 and first[0].detector == "yunet"
+    assert len(facebench.detect(demo_crowd)) == len(first)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("original", "original"), ("max_side=640", "max_side"), ("fixed=320x240", "fixed")]
+)
+def test_input_size_policy_parsing(text, kind):
+    policy = InputSize.parse(text)
+    assert policy.kind == kind and str(policy) == text

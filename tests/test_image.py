@@ -1,0 +1,161 @@
+"""The bad-image corpus: every case ends in ImageError or a correct RGB uint8 image."""
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facebench import ImageError, load_image
+
+
+def _png_with_declared_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width×height (a decompression bomb's first bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _save(image: Image.Image, path: Path, **params) -> Path:
+    image.save(path, **params)
+    return path
+
+
+@pytest.fixture
+def gradient() -> np.ndarray:
+    y, x = np.mgrid[0:40, 0:60]
+    return np.stack([x * 4, y * 6, (x + y) * 2], axis=2).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "reason"),
+    [
+        ("empty.jpg", b"", "empty file"),
+        (
+            "random.jpg",
+            bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+            "not a recognised image",
+        ),
+        ("text.png", b"this is not a png at all", "not a recognised image"),
+    ],
+)
+def test_unreadable_files_raise_image_error_naming_the_file(tmp_path, name, payload, reason):
+    path = tmp_path / name
+    path.write_bytes(payload)
+    with pytest.raises(ImageError, match=reason) as caught:
+        load_image(path)
+    assert str(path) in str(caught.value)
+
+
+def test_truncated_jpeg(tmp_path, gradient):
+    full = io.BytesIO()
+    Image.fromarray(gradient).save(full, format="JPEG", quality=95)
+    path = tmp_path / "truncated.jpg"
+    path.write_bytes(full.getvalue()[: len(full.getvalue()) // 2])
+    with pytest.raises(ImageError, match="truncated"):
+        load_image(path)
+
+
+def test_missing_path_and_directory(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageError, match="is a directory"):
+        load_image(tmp_path)
+
+
+def test_huge_declared_size_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_with_declared_size(100_000, 100_000))
+    with pytest.raises(ImageError, match="decompression bomb"):
+        load_image(path)
+    with pytest.raises(ImageError, match="exceeds the limit of 120,000,000 pixels"):
+        load_image(_png_with_declared_size(12_000, 12_000))
+    with pytest.raises(ImageError, match="exceeds the limit of 1,000 pixels"):
+        load_image(_png_with_declared_size(100, 100), max_pixels=1000)
+
+
+def test_one_by_one(tmp_path):
+    path = _save(Image.new("RGB", (1, 1), (10, 20, 30)), tmp_path / "one.png")
+    out = load_image(path)
+    assert out.shape == (1, 1, 3) and out.tolist() == [[[10, 20, 30]]]
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped(tmp_path):
+    values = np.array([[0, 257 * 128, 65535]], dtype=np.uint16)
+    path = _save(Image.fromarray(values), tmp_path / "deep.png")
+    out = load_image(path)
+    assert out.dtype == np.uint8 and out.shape == (1, 3, 3)
+    assert out[0, :, 0].tolist() == [0, 128, 255]
+
+
+def test_cmyk_jpeg(tmp_path):
+    path = _save(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), tmp_path / "cmyk.jpg", quality=100)
+    out = load_image(path)
+    assert out.shape == (8, 8, 3)
+    red, green, blue = out[4, 4].astype(int)
+    assert red > 200 and green < 60 and blue < 60  # pure red in CMYK
+
+
+def test_rgba_png_blends_over_white(tmp_path):
+    pixels = np.zeros((2, 2, 4), np.uint8)
+    pixels[0, 0] = (255, 0, 0, 255)  # opaque red
+    pixels[1, 1] = (0, 0, 255, 0)  # fully transparent blue must not show
+    out = load_image(_save(Image.fromarray(pixels, "RGBA"), tmp_path / "alpha.png"))
+    assert out[0, 0].tolist() == [255, 0, 0]
+    assert out[1, 1].tolist() == [255, 255, 255]
+
+
+def test_grayscale_and_palette(tmp_path, gradient):
+    gray = load_image(_save(Image.fromarray(gradient[..., 0]), tmp_path / "gray.png"))
+    assert gray.shape == (40, 60, 3) and (gray[..., 0] == gradient[..., 0]).all()
+    palette = Image.fromarray(gradient).convert("P", palette=Image.Palette.ADAPTIVE)
+    out = load_image(_save(palette, tmp_path / "palette.png"))
+    assert out.shape == (40, 60, 3)
+    bilevel = load_image(_save(Image.new("1", (5, 5), 1), tmp_path / "bw.png"))
+    assert bilevel.min() == 255
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    wide = np.zeros((10, 30, 3), np.uint8)
+    wide[:, :10] = (255, 0, 0)  # red block on the left
+    image = Image.fromarray(wide)
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    path = _save(image, tmp_path / "rotated.jpg", exif=exif.tobytes(), quality=100)
+    out = load_image(path)
+    assert out.shape == (30, 10, 3)
+    assert out[2, 5, 0] > 200 and out[-3, 5, 0] < 60  # the red block is now on top
+
+
+def test_bytes_arrays_and_pil_inputs(tmp_path, gradient):
+    encoded = io.BytesIO()
+    Image.fromarray(gradient).save(encoded, format="PNG")
+    assert (load_image(encoded.getvalue()) == gradient).all()
+    assert (load_image(Image.fromarray(gradient)) == gradient).all()
+    assert (load_image(gradient[..., ::-1], color="bgr") == gradient).all()
+    assert load_image(gradient.astype(np.float32) / 255.0).shape == (40, 60, 3)
+    assert load_image(gradient.astype(np.uint16) * 257).tolist() == gradient.tolist()
+    with pytest.raises(ImageError, match=r"\[0, 1\]"):
+        load_image(gradient.astype(np.float32))
+    with pytest.raises(ImageError, match="no pixels"):
+        load_image(np.zeros((0, 5, 3), np.uint8))
+    with pytest.raises(ImageError, match="unsupported input type"):
+        load_image(12345)  # type: ignore[arg-type]
+    with pytest.raises(ImageError, match="empty input"):
+        load_image(b"")
