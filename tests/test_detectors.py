@@ -34,29 +34,37 @@ def test_unknown_detector_suggests_a_name():
 
 @pytest.mark.parametrize("name", ALL_DETECTORS)
 def test_lfw_faces_are_found_with_landmarks_in_the_fixed_order(detectors, lfw_sample, name):
+    """≥97% found; eye order and nose-below-eyes on ≥97%; nose between the eyes on ≥95%.
+
+    The last bound is looser because LFW holds turned heads, whose nose tip projects outside
+    the eye span without any landmark being out of order.
+    """
     detector = detectors[name]
-    found = ordered = with_marks = 0
+    found, marked, eye_order, nose_below, nose_between = 0, 0, 0, 0, 0
     for path in lfw_sample:
         faces = detector.detect(path)
         if not faces:
             continue
-        # LFW's face is the centred one; take the detection closest to the image centre
+        # LFW's subject is the centred face; take the detection closest to the image centre
         centre = np.array([125.0, 125.0])
         face = min(faces, key=lambda f: np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre))
         found += 1
         if face.landmarks is None:
             continue
-        with_marks += 1
+        marked += 1
         right_eye, left_eye, nose = face.landmarks[0], face.landmarks[1], face.landmarks[2]
-        eyes_y = max(right_eye[1], left_eye[1])
-        if right_eye[0] < left_eye[0] and right_eye[0] < nose[0] < left_eye[0] and nose[1] > eyes_y:
-            ordered += 1
+        eye_order += right_eye[0] < left_eye[0]
+        nose_below += nose[1] > max(right_eye[1], left_eye[1])
+        nose_between += right_eye[0] < nose[0] < left_eye[0]
     assert found / len(lfw_sample) >= 0.97, f"{name}: found {found}/{len(lfw_sample)}"
     if detector.gives_landmarks:
-        assert ordered / with_marks >= 0.97, f"{name}: landmark order held on {ordered}/{with_marks}"
+        assert marked == found
+        assert eye_order / marked >= 0.97, f"{name}: eye order held on {eye_order}/{marked}"
+        assert nose_below / marked >= 0.97, f"{name}: nose below the eyes on {nose_below}/{marked}"
+        assert nose_between / marked >= 0.95, f"{name}: nose between the eyes on {nose_between}/{marked}"
 
 
-@pytest.mark.parametrize("name", ["yunet"])
+@pytest.mark.parametrize("name", ["yunet", "scrfd_500m", "scrfd_2.5g", "retinaface_mnet025"])
 def test_crowd_photo_has_at_least_20_faces(detectors, demo_crowd, name):
     assert len(detectors[name].detect(demo_crowd)) >= 20
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from facebench.detectors import yunet as _yunet  # noqa: F401  (registers the detector)
+from facebench.detectors import retinaface as _retinaface  # noqa: F401  (modules register their detectors)
+from facebench.detectors import scrfd as _scrfd  # noqa: F401
+from facebench.detectors import yolo_face as _yolo_face  # noqa: F401
+from facebench.detectors import yunet as _yunet  # noqa: F401
 from facebench.detectors.base import Detector as Detector
 from facebench.detectors.registry import create as create
 from facebench.detectors.registry import detector_class as detector_class

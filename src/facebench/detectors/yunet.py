@@ -8,6 +8,7 @@ import numpy as np
 
 from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
+from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
 from facebench.ops.runtime import onnx_session
@@ -41,10 +42,8 @@ class YuNet(Detector):
         self.output_names = [o.name for o in self.session.get_outputs()]
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        contract = self.card.preprocess
         resized = resize_for_model(image, self.input_size, stride=32)
-        pixels = resized.image[..., ::-1] if contract.color.value == "bgr" else resized.image
-        blob = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
+        blob = to_blob(resized.image, self.card.preprocess)
         outputs = dict(
             zip(self.output_names, self.session.run(self.output_names, {self.input_name: blob}), strict=True)
         )

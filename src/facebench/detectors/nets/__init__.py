@@ -1,0 +1,1 @@
+"""Network architectures in plain PyTorch (imported lazily: importing facebench does not import torch)."""

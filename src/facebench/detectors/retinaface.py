@@ -1,0 +1,134 @@
+"""RetinaFace with a MobileNet-0.25 backbone, in plain PyTorch, with priors and decoding written here.
+
+Module names match the published `Final_Retinaface.pth` state dict (biubug6/Pytorch_Retinaface),
+so the weights load with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.registry import register_detector
+from facebench.ops.blob import to_blob
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.types import NUM_LANDMARKS, Faces
+from facebench.zoo import load_torch_weights
+
+__all__ = ["MNET_CONFIG", "RetinaFaceConfig", "RetinaFaceMnet025", "decode", "prior_boxes"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetinaFaceConfig:
+    """Anchor layout of a RetinaFace model (``cfg_mnet`` of the reference implementation)."""
+
+    min_sizes: tuple[tuple[int, ...], ...] = ((16, 32), (64, 128), (256, 512))
+    steps: tuple[int, ...] = (8, 16, 32)
+    variance: tuple[float, float] = (0.1, 0.2)
+    out_channels: int = 64
+    #: activation slope: the first-commit ``Final_Retinaface.pth`` was trained with plain ReLU.
+    negative_slope: float = 0.0
+
+
+MNET_CONFIG = RetinaFaceConfig()
+
+
+def prior_boxes(height: int, width: int, config: RetinaFaceConfig = MNET_CONFIG) -> np.ndarray:
+    """``(N, 4)`` priors as normalised ``cx, cy, w, h``, in the network's output order."""
+    priors = []
+    for step, sizes in zip(config.steps, config.min_sizes, strict=True):
+        rows, cols = math.ceil(height / step), math.ceil(width / step)
+        grid_y, grid_x = np.mgrid[:rows, :cols]
+        centre_x = ((grid_x + 0.5) * step / width).reshape(-1, 1)
+        centre_y = ((grid_y + 0.5) * step / height).reshape(-1, 1)
+        per_size = [
+            np.concatenate(
+                [
+                    centre_x,
+                    centre_y,
+                    np.full_like(centre_x, size / width),
+                    np.full_like(centre_y, size / height),
+                ],
+                axis=1,
+            )
+            for size in sizes
+        ]
+        priors.append(np.stack(per_size, axis=1).reshape(-1, 4))  # cell-major, then size
+    return np.concatenate(priors).astype(np.float32)
+
+
+def decode(
+    loc: np.ndarray, landmarks: np.ndarray, priors: np.ndarray, variance: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prior-relative regressions to normalised xyxy boxes and ``(N, 5, 2)`` points."""
+    centres = priors[:, :2] + loc[:, :2] * variance[0] * priors[:, 2:]
+    sizes = priors[:, 2:] * np.exp(loc[:, 2:] * variance[1])
+    boxes = np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
+    points = priors[:, None, :2] + landmarks.reshape(-1, NUM_LANDMARKS, 2) * variance[0] * priors[:, None, 2:]
+    return boxes, points
+
+
+@register_detector
+class RetinaFaceMnet025(Detector):
+    """RetinaFace MobileNet-0.25 (biubug6): BGR minus (104, 117, 123), any input size."""
+
+    name: ClassVar[str] = "retinaface_mnet025"
+    card_name: ClassVar[str] = "retinaface_mnet025"
+    default_score_threshold: ClassVar[float] = 0.5
+    default_nms_iou: ClassVar[float] = 0.4
+    default_input_size: ClassVar[str] = "max_side=1280"
+    config_: ClassVar[RetinaFaceConfig] = MNET_CONFIG
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        import torch
+
+        self._torch = torch
+        from facebench.detectors.nets.retinaface import RetinaFace
+
+        self.network = RetinaFace(
+            self.config_.out_channels, len(self.config_.min_sizes[0]), self.config_.negative_slope
+        )
+        state = load_torch_weights(self.card_name, path=self.weights, store=self.store)
+        state = {key.removeprefix("module."): value for key, value in state.items()}
+        self.network.load_state_dict(state, strict=True)
+        self.network.eval()
+        self._priors: dict[tuple[int, int], np.ndarray] = {}
+
+    def _priors_for(self, height: int, width: int) -> np.ndarray:
+        if (height, width) not in self._priors:
+            self._priors[(height, width)] = prior_boxes(height, width, self.config_)
+        return self._priors[(height, width)]
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        torch = self._torch
+        resized = resize_for_model(image, self.input_size, stride=32)
+        blob = to_blob(resized.image, self.card.preprocess)
+        height, width = blob.shape[2:]
+        with torch.inference_mode():
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            loc, conf, marks = (t[0].numpy() for t in self.network(torch.from_numpy(blob)))
+        logits = conf - conf.max(axis=1, keepdims=True)
+        scores = np.exp(logits[:, 1]) / np.exp(logits).sum(axis=1)
+        keep = np.flatnonzero(scores >= self.score_threshold)
+        if keep.size == 0:
+            return Faces.empty(self.name)
+        boxes, points = decode(
+            loc[keep], marks[keep], self._priors_for(height, width)[keep], self.config_.variance
+        )
+        scale = np.array([width, height], np.float32)
+        boxes = boxes * np.tile(scale, 2)
+        points = points * scale
+        kept = nms(boxes, scores[keep], self.nms_iou)
+        return Faces(
+            resized.boxes_to_original(boxes[kept]),
+            scores[keep][kept],
+            resized.points_to_original(points[kept]),
+            self.name,
+        )

@@ -1,0 +1,88 @@
+"""SCRFD (InsightFace) through ONNX Runtime: anchor-free boxes and 5 keypoints, decoded here."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.registry import register_detector
+from facebench.ops.blob import to_blob
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import onnx_session
+from facebench.types import NUM_LANDMARKS, Faces
+
+__all__ = ["Scrfd2p5G", "Scrfd500M", "anchor_centers"]
+
+_STRIDES = (8, 16, 32)
+_ANCHORS_PER_CELL = 2
+
+
+def anchor_centers(height: int, width: int, stride: int, per_cell: int) -> np.ndarray:
+    """``(rows*cols*per_cell, 2)`` x,y pixel centres, row-major, each repeated ``per_cell`` times."""
+    rows, cols = height // stride, width // stride
+    grid_y, grid_x = np.mgrid[:rows, :cols]
+    centres = np.stack([grid_x, grid_y], axis=-1).reshape(-1, 2).astype(np.float32) * stride
+    return np.repeat(centres, per_cell, axis=0)
+
+
+class _Scrfd(Detector):
+    """SCRFD: outputs per stride are scores, then box distances, then keypoint offsets (×stride)."""
+
+    default_score_threshold: ClassVar[float] = 0.5
+    default_nms_iou: ClassVar[float] = 0.4
+    default_input_size: ClassVar[str] = "fixed=640x640"
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self._centres: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def _centres_for(self, height: int, width: int, stride: int) -> np.ndarray:
+        key = (height, width, stride)
+        if key not in self._centres:
+            self._centres[key] = anchor_centers(height, width, stride, _ANCHORS_PER_CELL)
+        return self._centres[key]
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        resized = resize_for_model(image, self.input_size, stride=32)
+        blob = to_blob(resized.image, self.card.preprocess)
+        outputs = self.session.run(None, {self.input_name: blob})
+        height, width = blob.shape[2:]
+        boxes, scores, landmarks = [], [], []
+        for level, stride in enumerate(_STRIDES):
+            score = outputs[level].reshape(-1)
+            keep = np.flatnonzero(score >= self.score_threshold)
+            if keep.size == 0:
+                continue
+            centres = self._centres_for(height, width, stride)[keep]
+            distances = outputs[level + 3].reshape(-1, 4)[keep] * stride
+            offsets = outputs[level + 6].reshape(-1, NUM_LANDMARKS, 2)[keep] * stride
+            boxes.append(np.concatenate([centres - distances[:, :2], centres + distances[:, 2:]], axis=1))
+            landmarks.append(centres[:, None, :] + offsets)
+            scores.append(score[keep])
+        if not boxes:
+            return Faces.empty(self.name)
+        all_boxes, all_scores = np.concatenate(boxes), np.concatenate(scores)
+        keep = nms(all_boxes, all_scores, self.nms_iou)
+        return Faces(
+            resized.boxes_to_original(all_boxes[keep]),
+            all_scores[keep],
+            resized.points_to_original(np.concatenate(landmarks)[keep]),
+            self.name,
+        )
+
+
+@register_detector
+class Scrfd500M(_Scrfd):
+    name: ClassVar[str] = "scrfd_500m"
+    card_name: ClassVar[str] = "scrfd_500m"
+
+
+@register_detector
+class Scrfd2p5G(_Scrfd):
+    name: ClassVar[str] = "scrfd_2.5g"
+    card_name: ClassVar[str] = "scrfd_2.5g"

@@ -1,0 +1,125 @@
+"""YOLO face detectors with 5 keypoints (YOLOv5-face raw heads, YOLOv8-face DFL heads), decoded here."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.registry import register_detector
+from facebench.ops.blob import to_blob
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import onnx_session
+from facebench.types import NUM_LANDMARKS, Faces
+
+__all__ = ["YoloV5Face", "YoloV8LiteFace"]
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+class _OnnxYolo(Detector):
+    fixed_input_size: ClassVar[str | None] = "fixed=640x640"
+    pad_value: ClassVar[float] = 0.0
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        resized = resize_for_model(image, self.input_size, center=True, pad_value=self.pad_value)
+        outputs = self.session.run(None, {self.input_name: to_blob(resized.image, self.card.preprocess)})
+        boxes, scores, landmarks = self._decode(outputs)
+        if len(boxes) == 0:
+            return Faces.empty(self.name)
+        keep = nms(boxes, scores, self.nms_iou)
+        return Faces(
+            resized.boxes_to_original(boxes[keep]),
+            scores[keep],
+            resized.points_to_original(landmarks[keep]),
+            self.name,
+        )
+
+    def _decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+@register_detector
+class YoloV5Face(_OnnxYolo):
+    """YOLOv5n-0.5-face: three raw heads ``[1, 3, H, W, 16]`` (box, objectness, 10 landmark values, class)."""
+
+    name: ClassVar[str] = "yolov5n_face"
+    card_name: ClassVar[str] = "yolov5n_face"
+    default_score_threshold: ClassVar[float] = 0.5
+    default_nms_iou: ClassVar[float] = 0.5
+    pad_value: ClassVar[float] = 114.0  # yolov5's letterbox grey
+    strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
+    anchors: ClassVar[tuple[tuple[float, ...], ...]] = (
+        (4, 5, 8, 10, 13, 16),
+        (23, 29, 43, 55, 73, 105),
+        (146, 217, 231, 300, 335, 433),
+    )
+
+    def _decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        boxes, scores, landmarks = [], [], []
+        for head, stride, anchor_sizes in zip(outputs, self.strides, self.anchors, strict=True):
+            _, num_anchors, _rows, _cols, _ = head.shape
+            score = _sigmoid(head[..., 4]) * _sigmoid(head[..., 15])
+            anchor_idx, row, col = np.nonzero(score[0] >= self.score_threshold)
+            if anchor_idx.size == 0:
+                continue
+            raw = head[0, anchor_idx, row, col]
+            anchor_wh = np.asarray(anchor_sizes, np.float32).reshape(num_anchors, 2)[anchor_idx]
+            grid = np.stack([col, row], axis=1).astype(np.float32)
+            centre = (_sigmoid(raw[:, 0:2]) * 2.0 - 0.5 + grid) * stride
+            size = (_sigmoid(raw[:, 2:4]) * 2.0) ** 2 * anchor_wh
+            boxes.append(np.concatenate([centre - size / 2, centre + size / 2], axis=1))
+            points = (
+                raw[:, 5:15].reshape(-1, NUM_LANDMARKS, 2) * anchor_wh[:, None, :] + grid[:, None, :] * stride
+            )
+            landmarks.append(points)
+            scores.append(score[0, anchor_idx, row, col])
+        if not boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, NUM_LANDMARKS, 2))
+        return np.concatenate(boxes), np.concatenate(scores), np.concatenate(landmarks)
+
+
+@register_detector
+class YoloV8LiteFace(_OnnxYolo):
+    """YOLOv8-lite-t face: maps ``[1, 80, H, W]`` = 64 DFL bins, 1 class logit, 5×(x, y, visibility)."""
+
+    name: ClassVar[str] = "yolov8lite_t_face"
+    card_name: ClassVar[str] = "yolov8lite_t_face"
+    default_score_threshold: ClassVar[float] = 0.45
+    default_nms_iou: ClassVar[float] = 0.5
+    strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
+    bins: ClassVar[int] = 16
+
+    def _decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        boxes, scores, landmarks = [], [], []
+        for head, stride in zip(outputs, self.strides, strict=True):
+            _, channels, _rows, cols = head.shape
+            flat = head[0].reshape(channels, -1).T  # (rows*cols, 80)
+            score = _sigmoid(flat[:, 4 * self.bins])
+            keep = np.flatnonzero(score >= self.score_threshold)
+            if keep.size == 0:
+                continue
+            cells = flat[keep]
+            logits = cells[:, : 4 * self.bins].reshape(-1, 4, self.bins)
+            logits = np.exp(logits - logits.max(axis=2, keepdims=True))
+            distances = (logits / logits.sum(axis=2, keepdims=True)) @ np.arange(self.bins, dtype=np.float32)
+            grid = np.stack([keep % cols, keep // cols], axis=1).astype(np.float32)
+            centre = grid + 0.5
+            boxes.append(
+                np.concatenate([centre - distances[:, :2], centre + distances[:, 2:]], axis=1) * stride
+            )
+            kps = cells[:, 4 * self.bins + 1 :].reshape(-1, NUM_LANDMARKS, 3)
+            landmarks.append((kps[..., :2] * 2.0 + grid[:, None, :]) * stride)
+            scores.append(score[keep])
+        if not boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, NUM_LANDMARKS, 2))
+        return np.concatenate(boxes), np.concatenate(scores), np.concatenate(landmarks)
