@@ -73,3 +73,14 @@ def test_docs_models_md_is_generated_from_the_cards():
 
     committed = (Path(__file__).resolve().parents[1] / "docs" / "MODELS.md").read_text()
     assert committed == catalog_markdown(), "run `facebench models list --markdown > docs/MODELS.md`"
+
+
+def test_detect_all_writes_a_comparison_sheet(demo_crowd, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["detect", str(demo_crowd), "--detector", "all", "--save", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert "yunet:" in result.stdout and "mtcnn:" in result.stdout
+    import cv2
+
+    image = cv2.imread(str(sheet))
+    assert image is not None and image.shape[0] > 600 and image.shape[1] > 1200

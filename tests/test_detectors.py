@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import facebench
-from facebench.detectors import create, list_detectors
+from facebench.detectors import create, detector_class, list_detectors
 from facebench.errors import ImageError, ModelNotFoundError, UnknownNameError
 from facebench.image import load_image
 from facebench.ops.resize import InputSize
-from facebench.zoo import ModelStore, resolve
+from facebench.zoo import ModelStore, get_card, resolve
 
 ALL_DETECTORS = list_detectors()
 
@@ -107,7 +107,16 @@ def test_awkward_images_work_or_raise_image_error(detectors, lfw_sample, name):
         detector.detect(b"not an image")
 
 
-@pytest.mark.parametrize("name", ALL_DETECTORS)
+# haar and dlib_hog (and dlib's 5-point refiner) come inside installed packages (OpenCV, dlib,
+# face_recognition_models): the store finds them there, so they cannot be "missing"
+STORE_ONLY = [name for name in ALL_DETECTORS if get_card(detector_class(name).card_name).package is None]
+
+
+def test_store_only_detectors_are_the_weight_file_ones():
+    assert set(ALL_DETECTORS) - set(STORE_ONLY) == {"haar", "dlib_hog"}
+
+
+@pytest.mark.parametrize("name", STORE_ONLY)
 def test_missing_weights_give_the_stores_clear_error(tmp_path, name):
     store = ModelStore(tmp_path / "empty", tmp_path / "cache", allow_download=False)
     with pytest.raises(ModelNotFoundError, match=r"FACEBENCH_HOME|fetch it from"):
@@ -139,3 +148,28 @@ def test_top_level_detect_reuses_the_detector(demo_crowd):
 def test_input_size_policy_parsing(text, kind):
     policy = InputSize.parse(text)
     assert policy.kind == kind and str(policy) == text
+
+
+@pytest.mark.parametrize("refine", ["facemesh", "dlib5"])
+@pytest.mark.parametrize("name", ["yunet", "haar", "retinaface_mnet025"])
+def test_refiners_give_ordered_landmarks_after_any_detector(lfw_sample, name, refine):
+    detector = create(name, refine=refine)
+    ordered = total = 0
+    for path in lfw_sample[:40]:
+        for face in detector.detect(path)[:1]:
+            total += 1
+            right_eye, left_eye, nose = face.landmarks[:3]
+            ordered += right_eye[0] < left_eye[0] and nose[1] > max(right_eye[1], left_eye[1])
+            assert face.detector == f"{name}+{refine}"
+    assert total >= 36 and ordered / total >= 0.97
+    assert detector.config["refine"] == refine
+
+
+def test_facemesh_keeps_the_dense_mesh(lfw_sample):
+    face = create("yunet", refine="facemesh").detect(lfw_sample[0])[0]
+    assert face.dense_landmarks is not None and face.dense_landmarks.shape == (468, 3)
+
+
+def test_dlib_detectors_get_landmarks_from_dlib5_unless_told_otherwise(lfw_sample):
+    assert create("dlib_hog").detect(lfw_sample[0])[0].landmarks is not None
+    assert create("dlib_hog", refine="none").detect(lfw_sample[0])[0].landmarks is None

@@ -171,25 +171,37 @@ def models_path(
 @app.command("detectors")
 def detectors_list() -> None:
     """List the registered detectors with their model and licence."""
-    from facebench.detectors import detector_class, list_detectors
+    from facebench.detectors import detector_class, list_detectors, list_refiners
     from facebench.zoo import get_card
 
     table = Table(title="detectors")
     for column in ("name", "model", "landmarks", "license"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for name in list_detectors():
         cls = detector_class(name)
         card = get_card(cls.card_name)
-        table.add_row(name, card.source, "5" if cls.gives_landmarks else "none", card.license)
+        marks = (
+            f"5 (via {cls.default_refine})"
+            if cls.default_refine
+            else ("5" if cls.gives_landmarks else "none")
+        )
+        table.add_row(name, card.source, marks, card.license)
     out.print(table)
+    out.print(f"landmark refiners (--refine): {', '.join(list_refiners())}", highlight=False)
 
 
 @app.command("detect")
 def detect_command(
     images: Annotated[list[Path], typer.Argument(help="Image files.")],
     detector: Annotated[
-        str, typer.Option("--detector", "-d", help="Detector name (see `facebench detectors`).")
+        str,
+        typer.Option(
+            "--detector", "-d", help="Detector name (see `facebench detectors`), or `all` for a sheet."
+        ),
     ] = "yunet",
+    refine: Annotated[
+        str | None, typer.Option("--refine", help="Landmark refiner: facemesh, dlib5, or none.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON on stdout.")] = False,
     save: Annotated[
         Path | None,
@@ -207,8 +219,9 @@ def detect_command(
 ) -> None:
     """Detect faces in images; print them, or draw them with --save.
 
-    An unreadable image is reported and counted, and the others are still processed; the exit
-    code is 1 when any image failed.
+    With `--detector all`, every registered detector runs on one image and `--save` writes a
+    comparison sheet with one panel per detector. An unreadable image is reported and counted,
+    and the others are still processed; the exit code is 1 when any image failed.
     """
     import cv2
 
@@ -216,15 +229,19 @@ def detect_command(
     from facebench.draw import draw_faces
     from facebench.image import load_image
 
+    options = {
+        "score_threshold": score_threshold,
+        "nms_iou": nms_iou,
+        "max_faces": max_faces,
+        "min_face_size": min_face_size,
+        "input_size": input_size,
+        "refine": refine,
+    }
+    if detector == "all":
+        _comparison_sheet(images, options, save, as_json)
+        return
     try:
-        model = create(
-            detector,
-            score_threshold=score_threshold,
-            nms_iou=nms_iou,
-            max_faces=max_faces,
-            min_face_size=min_face_size,
-            input_size=input_size,
-        )
+        model = create(detector, **options)
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
 
@@ -285,6 +302,53 @@ def detect_command(
             f"[bold red]{len(failures)} of {len(images)} image(s) could not be read[/]", highlight=False
         )
         raise typer.Exit(1)
+
+
+def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | None, as_json: bool) -> None:
+    """Run every detector on one image; draw one labelled panel each into a grid."""
+    import math
+
+    import cv2
+    import numpy as np
+
+    from facebench.detectors import create, list_detectors
+    from facebench.draw import draw_faces
+    from facebench.image import load_image
+
+    if len(images) != 1:
+        raise _fail("--detector all compares detectors on exactly one image")
+    try:
+        rgb = load_image(images[0])
+    except ImageError as error:
+        raise _fail(str(error)) from None
+    panels, summary = [], []
+    for name in list_detectors():
+        try:
+            faces = create(name, **options).detect(rgb)
+        except (FacebenchError, ImportError, ValueError) as error:
+            err.print(f"[yellow]{name} skipped:[/] {error}", highlight=False)
+            continue
+        summary.append({"detector": name, "faces": [face.to_dict() for face in faces]})
+        panels.append(draw_faces(rgb, faces, label=f"{name}: {len(faces)}"))
+        out.print(f"{name}: {len(faces)} face(s)", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    if save is not None and panels:
+        columns = math.ceil(math.sqrt(len(panels)))
+        rows = math.ceil(len(panels) / columns)
+        height, width = panels[0].shape[:2]
+        scale = min(1.0, 640 / width)
+        size = (round(width * scale), round(height * scale))
+        sheet = np.full((rows * size[1], columns * size[0], 3), 255, np.uint8)
+        for index, panel in enumerate(panels):
+            row, column = divmod(index, columns)
+            sheet[row * size[1] : (row + 1) * size[1], column * size[0] : (column + 1) * size[0]] = (
+                cv2.resize(panel, size, interpolation=cv2.INTER_AREA)
+            )
+        save.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(save), sheet[..., ::-1]):
+            raise _fail(f"could not write {save}")
+        err.print(f"comparison sheet written to {save}", highlight=False)
 
 
 def main() -> None:

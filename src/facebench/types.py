@@ -9,7 +9,7 @@ float pixels in the original image, x to the right and y down.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -122,13 +122,14 @@ class Faces:
     """A struct-of-arrays batch of faces from one image: vectorised filtering and conversion.
 
     ``landmarks`` is always ``(N, 5, 2)``; rows of a face without landmarks are NaN.
+    ``dense_landmarks`` is ``(N, K, 2|3)`` when a dense model (FaceMesh) ran, else ``None``.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     landmarks: np.ndarray
     detector: str = ""
-    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    dense_landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         boxes = np.asarray(self.boxes, dtype=np.float32)
@@ -150,6 +151,11 @@ class Faces:
         object.__setattr__(self, "boxes", boxes)
         object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "landmarks", landmarks)
+        if self.dense_landmarks is not None:
+            dense = np.asarray(self.dense_landmarks, dtype=np.float32)
+            if dense.ndim != 3 or dense.shape[0] != n or dense.shape[2] not in (2, 3):
+                raise ValueError(f"`dense_landmarks` must have shape ({n}, K, 2|3), got {dense.shape}")
+            object.__setattr__(self, "dense_landmarks", dense)
 
     @classmethod
     def empty(cls, detector: str = "") -> Faces:
@@ -179,13 +185,16 @@ class Faces:
 
     @classmethod
     def merge(cls, batches: Sequence[Faces]) -> Faces:
+        """Concatenate batches (dense landmarks are kept only when every batch has them)."""
         if not batches:
             return cls.empty()
+        dense = [b.dense_landmarks for b in batches]
         return cls(
             np.concatenate([b.boxes for b in batches]),
             np.concatenate([b.scores for b in batches]),
             np.concatenate([b.landmarks for b in batches]),
             batches[0].detector,
+            np.concatenate(dense) if all(d is not None for d in dense) else None,
         )
 
     def __len__(self) -> int:
@@ -199,19 +208,21 @@ class Faces:
         """Index, slice or boolean-mask the batch; always returns a `Faces`."""
         if isinstance(index, int | np.integer):
             index = [int(index)]
-        return Faces(self.boxes[index], self.scores[index], self.landmarks[index], self.detector)
+        dense = None if self.dense_landmarks is None else self.dense_landmarks[index]
+        return Faces(self.boxes[index], self.scores[index], self.landmarks[index], self.detector, dense)
 
     def sorted_by_score(self) -> Faces:
         return self[np.argsort(-self.scores, kind="stable")]
 
     def to_faces(self) -> list[Face]:
         out = []
-        for box, score, marks in zip(self.boxes, self.scores, self.landmarks, strict=True):
+        for i, (box, score, marks) in enumerate(zip(self.boxes, self.scores, self.landmarks, strict=True)):
             out.append(
                 Face(
                     box=box,
                     score=float(score),
                     landmarks=None if np.isnan(marks).any() else marks,
+                    dense_landmarks=None if self.dense_landmarks is None else self.dense_landmarks[i],
                     detector=self.detector,
                 )
             )

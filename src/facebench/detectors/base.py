@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from facebench.detectors.refiners import Refiner
 from facebench.image import ImageInput, load_image
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
@@ -32,6 +33,8 @@ class Detector(ABC):
         input_size: ``original``, ``max_side=N`` or ``fixed=WxH`` (see `InputSize`); a model
             with a fixed input uses ``fixed`` whatever is asked, and records that.
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
+        refine: a landmark refiner (``facemesh``, ``dlib5``) that recomputes the 5 points;
+            ``"none"`` keeps the detector's own; default: the detector's (``dlib5`` for dlib's).
         store: model store to resolve weights with (default: configured from the environment).
         weights: explicit path of the weight file (still sha256-checked).
     """
@@ -44,6 +47,8 @@ class Detector(ABC):
     #: a model whose graph only takes one size; ``input_size`` is then forced to it.
     fixed_input_size: ClassVar[str | None] = None
     gives_landmarks: ClassVar[bool] = True
+    #: refiner applied unless the caller chooses another (``refine=None`` keeps the detector's own)
+    default_refine: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class Detector(ABC):
         min_face_size: float = 0.0,
         input_size: InputSize | str | None = None,
         threads: int | None = None,
+        refine: str | None = None,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -74,6 +80,12 @@ class Detector(ABC):
         self.threads = threads
         self.store = store or default_store()
         self.weights = weights
+        chosen = self.default_refine if refine is None else (None if refine == "none" else refine)
+        self.refiner: Refiner | None = None
+        if chosen is not None:
+            from facebench.detectors.refiners import create_refiner
+
+            self.refiner = create_refiner(chosen, threads=threads, store=self.store)
 
     @property
     def card(self) -> WeightCard:
@@ -90,6 +102,7 @@ class Detector(ABC):
             "max_faces": self.max_faces,
             "min_face_size": self.min_face_size,
             "input_size": str(self.input_size),
+            "refine": self.refiner.name if self.refiner else None,
         }
 
     @abstractmethod
@@ -106,12 +119,14 @@ class Detector(ABC):
         boxes = faces.boxes.copy()
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
-        faces = Faces(boxes, faces.scores, faces.landmarks, self.name)
+        faces = Faces(boxes, faces.scores, faces.landmarks, self.name, faces.dense_landmarks)
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         faces = faces[(sides > 0) & (sides >= self.min_face_size) & (faces.scores >= self.score_threshold)]
         faces = faces.sorted_by_score()
         if self.max_faces is not None:
             faces = faces[: self.max_faces]
+        if self.refiner is not None:
+            faces = self.refiner.refine(rgb, faces)
         return faces
 
     def detect(self, image: ImageInput) -> list[Face]:

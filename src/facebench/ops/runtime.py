@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["default_threads", "onnx_session"]
+__all__ = ["default_threads", "litert_interpreter", "onnx_session"]
 
 
 def default_threads() -> int:
@@ -53,3 +53,14 @@ def onnx_session(path: Path, threads: int | None = None, *, any_input_size: bool
     if any_input_size:
         model = _relax_spatial_dims(model)  # type: ignore[arg-type]
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def litert_interpreter(path: Path, threads: int | None = None) -> Any:
+    """A LiteRT (TFLite) interpreter with tensors allocated and ``threads`` threads."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise ImportError("LiteRT models need `pip install 'facebench[litert]'` (ai-edge-litert)") from error
+    interpreter = Interpreter(model_path=str(path), num_threads=threads or default_threads())
+    interpreter.allocate_tensors()
+    return interpreter

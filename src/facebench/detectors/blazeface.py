@@ -1,0 +1,122 @@
+"""MediaPipe BlazeFace (short- and full-range) through LiteRT, with SSD anchors and decoding written here.
+
+BlazeFace gives six keypoints: right eye, left eye, nose tip, mouth centre, right and left ear
+tragion. It has no mouth corners, so facebench forms them from the mouth centre: each corner lies
+0.414 × the eye-to-eye vector to either side of it, half the ratio of mouth width to eye distance
+in the ArcFace 112×112 template (see `facebench.ops.landmarks`), so a frontal face maps onto that
+template as if the corners had been detected. The ears are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.registry import register_detector
+from facebench.ops.blob import to_blob
+from facebench.ops.landmarks import mouth_corners_from_centre
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import litert_interpreter
+from facebench.types import Faces
+
+__all__ = ["BlazeFaceFull", "BlazeFaceShort", "SsdAnchorSpec", "ssd_anchors"]
+
+
+@dataclass(frozen=True, slots=True)
+class SsdAnchorSpec:
+    """MediaPipe's SsdAnchorsCalculator options for a fixed-size-anchor face detector."""
+
+    input_size: int
+    strides: tuple[int, ...]
+    #: anchors per cell per layer: 2 with interpolated_scale_aspect_ratio=1, else 1
+    anchors_per_layer: int
+
+
+def ssd_anchors(spec: SsdAnchorSpec) -> np.ndarray:
+    """``(N, 2)`` normalised anchor centres; consecutive layers with one stride share a grid."""
+    centres = []
+    layer = 0
+    while layer < len(spec.strides):
+        stride = spec.strides[layer]
+        same = 1
+        while layer + same < len(spec.strides) and spec.strides[layer + same] == stride:
+            same += 1
+        cells = -(-spec.input_size // stride)
+        grid_y, grid_x = np.mgrid[:cells, :cells]
+        grid = np.stack([(grid_x + 0.5) / cells, (grid_y + 0.5) / cells], axis=-1).reshape(-1, 2)
+        centres.append(np.repeat(grid, same * spec.anchors_per_layer, axis=0))
+        layer += same
+    return np.concatenate(centres).astype(np.float32)
+
+
+def _five_points(keypoints: np.ndarray) -> np.ndarray:
+    """Six BlazeFace keypoints ``(N, 6, 2)`` to facebench's five (mouth corners estimated)."""
+    right_eye, left_eye, nose, mouth = keypoints[:, 0], keypoints[:, 1], keypoints[:, 2], keypoints[:, 3]
+    corners = mouth_corners_from_centre(right_eye, left_eye, mouth)
+    return np.concatenate([np.stack([right_eye, left_eye, nose], axis=1), corners], axis=1)
+
+
+class _BlazeFace(Detector):
+    anchor_spec: ClassVar[SsdAnchorSpec]
+    default_nms_iou: ClassVar[float] = 0.3
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.interpreter = litert_interpreter(self.store.resolve(self.card, path=self.weights), self.threads)
+        self.input_index = self.interpreter.get_input_details()[0]["index"]
+        outputs = sorted(self.interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))
+        self.score_index, self.regressor_index = outputs[0]["index"], outputs[1]["index"]
+        self.anchors = ssd_anchors(self.anchor_spec)
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        resized = resize_for_model(image, self.input_size, center=True, pad_value=127.5)
+        self.interpreter.set_tensor(self.input_index, to_blob(resized.image, self.card.preprocess))
+        self.interpreter.invoke()
+        logits = np.clip(
+            self.interpreter.get_tensor(self.score_index)[0, :, 0].astype(np.float64), -100.0, 100.0
+        )
+        scores = 1.0 / (1.0 + np.exp(-logits))
+        keep = np.flatnonzero(scores >= self.score_threshold)
+        if keep.size == 0:
+            return Faces.empty(self.name)
+        raw = self.interpreter.get_tensor(self.regressor_index)[0, keep] / self.anchor_spec.input_size
+        anchors = self.anchors[keep]
+        centre = raw[:, 0:2] + anchors
+        half = raw[:, 2:4] / 2
+        side = float(self.anchor_spec.input_size)
+        boxes = np.concatenate([centre - half, centre + half], axis=1) * side
+        keypoints = (raw[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]) * side
+        kept = nms(boxes, scores[keep], self.nms_iou)
+        landmarks = _five_points(keypoints[kept])
+        return Faces(
+            resized.boxes_to_original(boxes[kept]),
+            scores[keep][kept],
+            resized.points_to_original(landmarks),
+            self.name,
+        )
+
+
+@register_detector
+class BlazeFaceShort(_BlazeFace):
+    """Short-range BlazeFace (faces within ~2 m of a selfie camera), 128×128 input."""
+
+    name: ClassVar[str] = "blazeface_short"
+    card_name: ClassVar[str] = "blazeface_short"
+    default_score_threshold: ClassVar[float] = 0.5
+    fixed_input_size: ClassVar[str | None] = "fixed=128x128"
+    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(128, (8, 16, 16, 16), anchors_per_layer=2)
+
+
+@register_detector
+class BlazeFaceFull(_BlazeFace):
+    """Full-range BlazeFace (faces up to ~5 m), 192×192 input, one anchor per stride-4 cell."""
+
+    name: ClassVar[str] = "blazeface_full"
+    card_name: ClassVar[str] = "blazeface_full"
+    default_score_threshold: ClassVar[float] = 0.6
+    fixed_input_size: ClassVar[str | None] = "fixed=192x192"
+    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(192, (4,), anchors_per_layer=1)

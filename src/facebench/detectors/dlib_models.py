@@ -1,0 +1,134 @@
+"""dlib's HOG and MMOD-CNN face detectors and its 5-point shape predictor (via `dlib-bin`).
+
+dlib's detectors give boxes only; facebench adds the 5-point shape predictor by default. That
+predictor marks the two corners of each eye and the base of the nose (not its tip): facebench
+uses the eye-corner midpoints as eye centres, the nose base as the nose point, and estimates the
+mouth corners from the eyes with ArcFace-template proportions (`facebench.ops.landmarks`).
+Scores are dlib's raw detection scores passed through a sigmoid, so 0.5 is dlib's own threshold 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from facebench.detectors.base import Detector
+from facebench.detectors.refiners import Refiner, register_refiner
+from facebench.detectors.registry import register_detector
+from facebench.ops.landmarks import mouth_centre_from_eyes, mouth_corners_from_centre
+from facebench.ops.nms import nms
+from facebench.ops.resize import resize_for_model
+from facebench.types import Faces
+
+__all__ = ["DlibFivePoint", "DlibHog", "DlibMmod"]
+
+
+def _dlib() -> Any:
+    try:
+        import dlib
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise ImportError("dlib models need `pip install 'facebench[dlib]'` (dlib-bin)") from error
+    return dlib
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(values, np.float64)))
+
+
+@register_refiner
+class DlibFivePoint(Refiner):
+    """dlib's 5-point shape predictor: eye centres from corners, nose base, estimated mouth corners."""
+
+    name: ClassVar[str] = "dlib5"
+    card_name: ClassVar[str] = "dlib5"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        dlib = _dlib()
+        self._rectangle = dlib.rectangle
+        self.predictor = dlib.shape_predictor(str(self.store.resolve(self.card, path=self.weights)))
+
+    def shapes(self, image: np.ndarray, boxes: np.ndarray) -> list[Any]:
+        """dlib `full_object_detection`s for ``boxes`` (what dlib's face chips are cut from)."""
+        return [self.predictor(image, self._rectangle(*(round(float(v)) for v in box))) for box in boxes]
+
+    def _landmarks(
+        self, image: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray
+    ) -> tuple[np.ndarray, None]:
+        parts = np.array(
+            [[(p.x, p.y) for p in shape.parts()] for shape in self.shapes(image, boxes)], np.float32
+        )
+        # parts 0-1: corners of the eye on the image's right (the subject's left); 2-3: the other eye
+        right_eye = parts[:, 2:4].mean(axis=1)
+        left_eye = parts[:, 0:2].mean(axis=1)
+        mouth = mouth_centre_from_eyes(right_eye, left_eye)
+        corners = mouth_corners_from_centre(right_eye, left_eye, mouth)
+        return np.concatenate([np.stack([right_eye, left_eye, parts[:, 4]], axis=1), corners], axis=1), None
+
+
+class _DlibDetector(Detector):
+    default_score_threshold: ClassVar[float] = 0.5
+    default_nms_iou: ClassVar[float] = 0.4
+    default_refine: ClassVar[str | None] = "dlib5"
+    #: how often dlib doubles the image before detecting (finds faces down to ~40 px at 1)
+    upsample: ClassVar[int] = 0
+
+    def _raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    #: dlib's CNN raises on images smaller than its filters; no face fits in one anyway
+    smallest_input_side: ClassVar[int] = 40
+
+    def _detect_rgb(self, image: np.ndarray) -> Faces:
+        if min(image.shape[:2]) < self.smallest_input_side:
+            return Faces.empty(self.name)
+        resized = resize_for_model(image, self.input_size)
+        boxes, raw_scores = self._raw(np.ascontiguousarray(resized.image))
+        scores = _sigmoid(raw_scores).astype(np.float32)
+        keep = scores >= self.score_threshold
+        boxes, scores = boxes[keep], scores[keep]
+        kept = nms(boxes, scores, self.nms_iou)
+        boxes = resized.boxes_to_original(boxes[kept])
+        return Faces(boxes, scores[kept], np.full((len(kept), 5, 2), np.nan, np.float32), self.name)
+
+
+@register_detector
+class DlibHog(_DlibDetector):
+    """HOG features with a linear SVM (dlib's `get_frontal_face_detector`): frontal faces ≥ 80 px."""
+
+    name: ClassVar[str] = "dlib_hog"
+    card_name: ClassVar[str] = "dlib_hog"
+    default_input_size: ClassVar[str] = "max_side=1280"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.detector = _dlib().get_frontal_face_detector()
+
+    def _raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rects, scores, _ = self.detector.run(image, self.upsample, -1.0)
+        boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects], np.float32)
+        return boxes.reshape(-1, 4), np.asarray(scores, np.float32)
+
+
+@register_detector
+class DlibMmod(_DlibDetector):
+    """dlib's max-margin CNN face detector (`cnn_face_detection_model_v1`)."""
+
+    name: ClassVar[str] = "dlib_mmod"
+    card_name: ClassVar[str] = "dlib_mmod"
+    default_input_size: ClassVar[str] = "max_side=1024"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.detector = _dlib().cnn_face_detection_model_v1(
+            str(self.store.resolve(self.card, path=self.weights))
+        )
+
+    def _raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = self.detector(image, self.upsample)
+        boxes = np.array(
+            [[d.rect.left(), d.rect.top(), d.rect.right() + 1, d.rect.bottom() + 1] for d in found],
+            np.float32,
+        )
+        return boxes.reshape(-1, 4), np.array([d.confidence for d in found], np.float32)
