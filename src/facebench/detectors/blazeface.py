@@ -92,12 +92,7 @@ class _BlazeFace(Detector):
         keypoints = (raw[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]) * side
         kept = nms(boxes, scores[keep], self.nms_iou)
         landmarks = _five_points(keypoints[kept])
-        return Faces(
-            resized.boxes_to_original(boxes[kept]),
-            scores[keep][kept],
-            resized.points_to_original(landmarks),
-            self.name,
-        )
+        return resized.faces_to_original(boxes[kept], scores[keep][kept], landmarks, self.name)
 
 
 @register_detector

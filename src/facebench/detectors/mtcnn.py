@@ -20,6 +20,7 @@ from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import run_torch
 from facebench.types import Faces
 from facebench.zoo import load_npy_verified
 
@@ -85,11 +86,8 @@ class Mtcnn(Detector):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        import torch
-
         from facebench.detectors.nets.mtcnn import ONet, PNet, RNet, load_numpy_state
 
-        self._torch = torch
         self.nets = {}
         for key, cls in (("pnet", PNet), ("rnet", RNet), ("onet", ONet)):
             net = cls()
@@ -97,12 +95,7 @@ class Mtcnn(Detector):
             self.nets[key] = net.eval()
 
     def _run(self, net: str, crops: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, ...]:
-        torch = self._torch
-        with torch.inference_mode():
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            outputs = self.nets[net](torch.from_numpy(to_blob(crops, self.card.preprocess)))
-        return tuple(o.numpy() for o in outputs)
+        return run_torch(self.nets[net], to_blob(crops, self.card.preprocess), self.threads)
 
     def _scales(self, height: int, width: int) -> list[float]:
         smallest = max(self.smallest_face, self.min_face_size, float(_CELL))
@@ -164,9 +157,4 @@ class Mtcnn(Detector):
         kept = _nms_min(boxes, probs, self.nms_iou)
         # MTCNN boxes are inclusive pixel ranges; +1 gives facebench's exclusive x2, y2
         boxes = boxes[kept] + np.array([0.0, 0.0, 1.0, 1.0])
-        return Faces(
-            resized.boxes_to_original(boxes),
-            probs[kept],
-            resized.points_to_original(landmarks[kept]),
-            self.name,
-        )
+        return resized.faces_to_original(boxes, probs[kept], landmarks[kept], self.name)

@@ -17,6 +17,7 @@ from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
+from facebench.ops.runtime import run_torch
 from facebench.types import NUM_LANDMARKS, Faces
 from facebench.zoo import load_torch_weights
 
@@ -86,9 +87,6 @@ class RetinaFaceMnet025(Detector):
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
-        import torch
-
-        self._torch = torch
         from facebench.detectors.nets.retinaface import RetinaFace
 
         self.network = RetinaFace(
@@ -106,14 +104,10 @@ class RetinaFaceMnet025(Detector):
         return self._priors[(height, width)]
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        torch = self._torch
         resized = resize_for_model(image, self.input_size, stride=32)
         blob = to_blob(resized.image, self.card.preprocess)
         height, width = blob.shape[2:]
-        with torch.inference_mode():
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            loc, conf, marks = (t[0].numpy() for t in self.network(torch.from_numpy(blob)))
+        loc, conf, marks = (output[0] for output in run_torch(self.network, blob, self.threads))
         logits = conf - conf.max(axis=1, keepdims=True)
         scores = np.exp(logits[:, 1]) / np.exp(logits).sum(axis=1)
         keep = np.flatnonzero(scores >= self.score_threshold)
@@ -126,9 +120,4 @@ class RetinaFaceMnet025(Detector):
         boxes = boxes * np.tile(scale, 2)
         points = points * scale
         kept = nms(boxes, scores[keep], self.nms_iou)
-        return Faces(
-            resized.boxes_to_original(boxes[kept]),
-            scores[keep][kept],
-            resized.points_to_original(points[kept]),
-            self.name,
-        )
+        return resized.faces_to_original(boxes[kept], scores[keep][kept], points[kept], self.name)

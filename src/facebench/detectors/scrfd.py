@@ -68,11 +68,8 @@ class _Scrfd(Detector):
             return Faces.empty(self.name)
         all_boxes, all_scores = np.concatenate(boxes), np.concatenate(scores)
         keep = nms(all_boxes, all_scores, self.nms_iou)
-        return Faces(
-            resized.boxes_to_original(all_boxes[keep]),
-            all_scores[keep],
-            resized.points_to_original(np.concatenate(landmarks)[keep]),
-            self.name,
+        return resized.faces_to_original(
+            all_boxes[keep], all_scores[keep], np.concatenate(landmarks)[keep], self.name
         )
 
 

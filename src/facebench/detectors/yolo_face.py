@@ -37,12 +37,7 @@ class _OnnxYolo(Detector):
         if len(boxes) == 0:
             return Faces.empty(self.name)
         keep = nms(boxes, scores, self.nms_iou)
-        return Faces(
-            resized.boxes_to_original(boxes[keep]),
-            scores[keep],
-            resized.points_to_original(landmarks[keep]),
-            self.name,
-        )
+        return resized.faces_to_original(boxes[keep], scores[keep], landmarks[keep], self.name)
 
     def _decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise NotImplementedError

@@ -81,9 +81,6 @@ class YuNet(Detector):
         all_boxes = np.concatenate(boxes)
         all_scores = np.concatenate(scores)
         keep = nms(all_boxes, all_scores, self.nms_iou, top_k=5000)
-        return Faces(
-            resized.boxes_to_original(all_boxes[keep]),
-            all_scores[keep],
-            resized.points_to_original(np.concatenate(landmarks)[keep]),
-            self.name,
+        return resized.faces_to_original(
+            all_boxes[keep], all_scores[keep], np.concatenate(landmarks)[keep], self.name
         )

@@ -9,6 +9,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from facebench.types import Faces
+
 __all__ = ["InputSize", "Resized", "resize_for_model"]
 
 _POLICY = re.compile(r"^(original|max_side=(\d+)|fixed=(\d+)x(\d+))$")
@@ -71,6 +73,12 @@ class Resized:
         out[..., 0::2] = (out[..., 0::2] - self.offset_x) / self.scale
         out[..., 1::2] = (out[..., 1::2] - self.offset_y) / self.scale
         return out
+
+    def faces_to_original(
+        self, boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, detector: str
+    ) -> Faces:
+        """`Faces` in original-image coordinates from boxes and ``(N, 5, 2)`` points in model pixels."""
+        return Faces(self.boxes_to_original(boxes), scores, self.points_to_original(points), detector)
 
     def points_to_original(self, points: np.ndarray) -> np.ndarray:
         out = points.astype(np.float32, copy=True)

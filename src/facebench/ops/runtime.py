@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["default_threads", "litert_interpreter", "onnx_session"]
+__all__ = ["default_threads", "litert_interpreter", "onnx_session", "run_torch"]
 
 
 def default_threads() -> int:
@@ -64,3 +64,18 @@ def litert_interpreter(path: Path, threads: int | None = None) -> Any:
     interpreter = Interpreter(model_path=str(path), num_threads=threads or default_threads())
     interpreter.allocate_tensors()
     return interpreter
+
+
+def run_torch(module: Any, blob: Any, threads: int | None = None) -> tuple[Any, ...]:
+    """Run a torch module on a numpy batch without autograd; outputs back as numpy arrays.
+
+    ``threads`` sets torch's intra-op pool (a process-wide setting in torch) when given.
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    with torch.inference_mode():
+        outputs = module(torch.from_numpy(blob))
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    return tuple(output.numpy() for output in outputs)
