@@ -5,6 +5,9 @@ Example:
     >>> faces = facebench.detect("photo.jpg", detector="yunet")  # doctest: +SKIP
 """
 
+from facebench.api import VerifyResult as VerifyResult
+from facebench.api import embed as embed
+from facebench.api import verify as verify
 from facebench.detectors import create as create_detector
 from facebench.detectors import detect as detect
 from facebench.detectors import list_detectors as list_detectors
@@ -15,6 +18,8 @@ from facebench.errors import ImageError as ImageError
 from facebench.errors import ModelNotFoundError as ModelNotFoundError
 from facebench.errors import UnknownNameError as UnknownNameError
 from facebench.image import load_image as load_image
+from facebench.recognizers import create as create_recognizer
+from facebench.recognizers import list_recognizers as list_recognizers
 from facebench.types import LANDMARK_NAMES as LANDMARK_NAMES
 from facebench.types import Face as Face
 from facebench.types import Faces as Faces
@@ -31,9 +36,14 @@ __all__ = [
     "ImageError",
     "ModelNotFoundError",
     "UnknownNameError",
+    "VerifyResult",
     "__version__",
     "create_detector",
+    "create_recognizer",
     "detect",
+    "embed",
     "list_detectors",
+    "list_recognizers",
     "load_image",
+    "verify",
 ]

@@ -304,6 +304,153 @@ def detect_command(
         raise typer.Exit(1)
 
 
+@app.command("eval-lfw")
+def eval_lfw(
+    detector: Annotated[str, typer.Option("--detector", "-d", help="Detector name.")] = "retinaface_mnet025",
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r", help="Recognizer name.")] = "edgeface_xs_q",
+    align: Annotated[str, typer.Option(help="Alignment: similarity, none or eyes.")] = "similarity",
+    flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
+    engine: Annotated[str | None, typer.Option(help="Recognizer engine (torch, onnx ...).")] = None,
+    data_root: Annotated[
+        Path | None, typer.Option(help="Folder holding pairs.txt (default $FACEBENCH_HOME/data/lfw).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (caches and results.json).")] = Path("runs/lfw"),
+) -> None:
+    """LFW View-2 verification (6,000 pairs, 10 folds) for one detector + recognizer pipeline."""
+    from facebench.bench.verification import run_verification
+    from facebench.datasets import load_lfw_pairs
+    from facebench.detectors import create as create_detector
+    from facebench.recognizers import create as create_recognizer
+
+    try:
+        pairs = load_lfw_pairs(data_root)
+        model = create_detector(detector)
+        embedder = create_recognizer(recognizer, flip=flip, engine=engine)
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    run = run_verification(pairs, model, embedder, align, out)  # type: ignore[arg-type]
+    out.mkdir(parents=True, exist_ok=True)
+    results_file = out / "results.json"
+    previous = json.loads(results_file.read_text()) if results_file.is_file() else {"runs": []}
+    record = run.to_dict()
+    key = (record["detector"], record["recognizer"], record["align"], record["config"]["recognizer"]["flip"])
+    previous["runs"] = [
+        r
+        for r in previous["runs"]
+        if (r["detector"], r["recognizer"], r["align"], r["config"]["recognizer"]["flip"]) != key
+    ] + [record]
+    results_file.write_text(json.dumps(previous, indent=2))
+    print(
+        f"{detector} + {align} + {recognizer}{' (flip)' if flip else ''}: accuracy {run.accuracy} "
+        f"on {run.pairs} pairs; {run.failed_images} image(s) without a face, {run.failed_pairs} pair(s) "
+        f"counted as failures; {run.seconds:.0f} s"
+    )
+
+
+@app.command("embed")
+def embed_command(
+    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the (N, D) float32 .npy.")] = Path(
+        "embeddings.npy"
+    ),
+    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
+    flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
+) -> None:
+    """Embed the best face of each image into one .npy (a NaN row where no face was found)."""
+    import numpy as np
+
+    from facebench.detectors import create as create_detector
+    from facebench.image import load_image
+    from facebench.recognizers import create as create_recognizer
+
+    try:
+        finder = create_detector(detector)
+        model = create_recognizer(recognizer, flip=flip)
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    rows, failures = [], 0
+    for path in images:
+        row = np.full(model.embedding_dim, np.nan, np.float32)
+        try:
+            rgb = load_image(path)
+            faces = finder.detect(rgb)[:1]
+            if faces:
+                row = model.embed_faces(rgb, faces, align)[0]  # type: ignore[arg-type]
+            else:
+                failures += 1
+                err.print(f"[yellow]no face[/] in {path}", highlight=False)
+        except (ImageError, ValueError) as error:
+            failures += 1
+            err.print(f"[yellow]skipped[/] {error}", highlight=False)
+        rows.append(row)
+    np.save(out, np.stack(rows))
+    err.print(
+        f"{len(rows)} embedding(s) of dim {model.embedding_dim} written to {out}; {failures} without a face"
+    )
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+def verify_command(
+    first: Annotated[Path, typer.Argument(help="First image.")],
+    second: Annotated[Path, typer.Argument(help="Second image.")],
+    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    threshold: Annotated[
+        float | None, typer.Option(help="Cosine threshold (default: LFW-calibrated).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Do two images show the same person? Prints the score, threshold and decision."""
+    from facebench.api import verify
+
+    try:
+        result = verify(first, second, detector=detector, recognizer=recognizer, threshold=threshold)
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(
+            json.dumps({**result._asdict(), "detector": detector, "recognizer": recognizer}) + "\n"
+        )
+    else:
+        verdict = "[green]same person[/]" if result.same else "[red]different people[/]"
+        out.print(f"{verdict}: score {result.score:.4f} (threshold {result.threshold:.4f}, {recognizer})")
+
+
+@app.command("export")
+def export_command(
+    name: Annotated[str, typer.Argument(help="A PyTorch recognizer, e.g. mobilefacenet_casia.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The .onnx file to write.")],
+    export_format: Annotated[str, typer.Option("--format", help="Only onnx.")] = "onnx",
+) -> None:
+    """Export a PyTorch recognizer to ONNX (dynamic batch axis, NCHW float input)."""
+    from facebench.recognizers import create as create_recognizer
+    from facebench.recognizers.torch_engine import export_onnx
+
+    if export_format != "onnx":
+        raise _fail(f"Expected --format to be onnx, but got {export_format!r}")
+    try:
+        model = create_recognizer(name)
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    runner = getattr(model, "runner", None)
+    if runner is None:
+        hint = (
+            " (the int8 _q models cannot be exported; export the matching _dequant model)"
+            if name.endswith("_q")
+            else ""
+        )
+        raise _fail(f"{name} is not a float PyTorch model, so it cannot be exported{hint}")
+    template = model.template
+    export_onnx(runner.module, (3, template.height, template.width), out_file)
+    out.print(
+        f"wrote {out_file} (input 'input' N×3×{template.height}×{template.width}, output 'embedding' N×{model.embedding_dim})"
+    )
+
+
 def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | None, as_json: bool) -> None:
     """Run every detector on one image; draw one labelled panel each into a grid."""
     import math

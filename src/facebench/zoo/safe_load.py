@@ -7,6 +7,7 @@ weight card before the loader reads a single byte as data.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ def load_torch_weights(
     import torch
 
     resolved = (store or default_store()).resolve(model, filename, path=path)
-    with torch.serialization.safe_globals(safe_globals or []):
+    with torch.serialization.safe_globals(safe_globals or []), warnings.catch_warnings():
+        # quantized checkpoints trigger torch's own deprecation notes about storage APIs
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\._utils")
         return torch.load(resolved, map_location="cpu", weights_only=True)
 
 

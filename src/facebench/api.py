@@ -1,0 +1,95 @@
+"""The one-call API: `embed` faces in an image, `verify` whether two images show the same person."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from facebench.align import AlignMethod
+from facebench.detectors import create as create_detector
+from facebench.errors import FacebenchError
+from facebench.image import ImageInput, load_image
+from facebench.recognizers import Recognizer
+from facebench.recognizers import create as create_recognizer
+from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
+from facebench.types import Face
+
+__all__ = ["DEFAULT_DETECTOR", "DEFAULT_RECOGNIZER", "VerifyResult", "embed", "verify"]
+
+DEFAULT_DETECTOR = "retinaface_mnet025"
+DEFAULT_RECOGNIZER = "edgeface_xs_q"
+
+
+class VerifyResult(NamedTuple):
+    """Cosine similarity of the two faces, the threshold used, and the decision."""
+
+    score: float
+    threshold: float
+    same: bool
+
+
+@lru_cache(maxsize=4)
+def _detector(name: str) -> Any:
+    return create_detector(name)
+
+
+@lru_cache(maxsize=4)
+def _recognizer(name: str, flip: bool) -> Recognizer:
+    return create_recognizer(name, flip=flip)
+
+
+def embed(
+    image: ImageInput,
+    faces: list[Face] | None = None,
+    *,
+    detector: str = DEFAULT_DETECTOR,
+    recognizer: str = DEFAULT_RECOGNIZER,
+    align: AlignMethod = "similarity",
+    flip: bool = False,
+) -> np.ndarray:
+    """L2-normalised embeddings ``(N, D)`` of the faces in ``image``, best detection first.
+
+    Args:
+        faces: faces already detected in ``image``; detected with ``detector`` when omitted.
+
+    Example:
+        >>> vectors = embed("group.jpg", recognizer="mobilefacenet_casia")  # doctest: +SKIP
+    """
+    rgb = load_image(image)
+    found = faces if faces is not None else _detector(detector).detect(rgb)
+    return _recognizer(recognizer, flip).embed_faces(rgb, found, align)
+
+
+def verify(
+    first: ImageInput,
+    second: ImageInput,
+    *,
+    detector: str = DEFAULT_DETECTOR,
+    recognizer: str = DEFAULT_RECOGNIZER,
+    align: AlignMethod = "similarity",
+    threshold: float | None = None,
+) -> VerifyResult:
+    """Whether the best face of each image shows the same person.
+
+    The default ``threshold`` is the recognizer's LFW-calibrated value (see
+    `facebench.recognizers.thresholds`).
+
+    Raises:
+        FacebenchError: an image has no face, or the recognizer has no calibrated threshold
+            and none was given.
+    """
+    if threshold is None:
+        if recognizer not in DEFAULT_THRESHOLDS:
+            raise FacebenchError(f"{recognizer} has no calibrated threshold yet; pass `threshold=`")
+        threshold = DEFAULT_THRESHOLDS[recognizer].value
+    vectors = []
+    for label, image in (("first", first), ("second", second)):
+        rgb = load_image(image)
+        faces = _detector(detector).detect(rgb)
+        if not faces:
+            raise FacebenchError(f"no face found in the {label} image by {detector}")
+        vectors.append(_recognizer(recognizer, False).embed_faces(rgb, faces[:1], align)[0])
+    score = float(vectors[0] @ vectors[1])
+    return VerifyResult(score, float(threshold), score >= threshold)

@@ -1,0 +1,1 @@
+"""Benchmark pipelines: detection → alignment → embedding → metric, with per-image caches."""

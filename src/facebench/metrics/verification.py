@@ -1,0 +1,73 @@
+"""Verification accuracy under the LFW protocol: the threshold is chosen on the other folds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["KFoldResult", "best_threshold", "kfold_accuracy"]
+
+
+@dataclass(frozen=True)
+class KFoldResult:
+    """Per-fold accuracies and thresholds of a k-fold verification run."""
+
+    fold_accuracy: np.ndarray
+    fold_threshold: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(self.fold_accuracy.mean())
+
+    @property
+    def std(self) -> float:
+        return float(self.fold_accuracy.std())
+
+    def __str__(self) -> str:
+        return f"{100 * self.mean:.2f} ± {100 * self.std:.2f} % ({len(self.fold_accuracy)} folds)"
+
+
+def best_threshold(scores: np.ndarray, is_same: np.ndarray) -> tuple[float, float]:
+    """The threshold maximising accuracy of ``score >= threshold`` ⇒ same, and that accuracy.
+
+    Every distinct score is a candidate (plus +inf), evaluated at once with cumulative counts;
+    ties go to the lowest such threshold. Candidates lie midway between consecutive distinct
+    scores, so the threshold generalises symmetrically.
+    """
+    scores = np.asarray(scores, np.float64)
+    is_same = np.asarray(is_same, bool)
+    order = np.argsort(scores, kind="stable")
+    sorted_scores, sorted_same = scores[order], is_same[order]
+    distinct = np.flatnonzero(np.diff(sorted_scores) > 0) + 1  # first index of each new value
+    starts = np.concatenate([[0], distinct, [len(scores)]])
+    # predicting "same" for indices >= start: positives at/above + negatives below
+    positives_above = is_same.sum() - np.concatenate([[0], np.cumsum(sorted_same)])[starts]
+    negatives_below = np.concatenate([[0], np.cumsum(~sorted_same)])[starts]
+    accuracy = (positives_above + negatives_below) / len(scores)
+    best = int(np.argmax(accuracy))
+    if best == 0:
+        threshold = sorted_scores[0] - 1e-6
+    elif best == len(starts) - 1:
+        threshold = np.inf
+    else:
+        threshold = (sorted_scores[starts[best] - 1] + sorted_scores[starts[best]]) / 2
+    return float(threshold), float(accuracy[best])
+
+
+def kfold_accuracy(scores: np.ndarray, is_same: np.ndarray, folds: np.ndarray) -> KFoldResult:
+    """LFW-protocol accuracy: for each fold, pick the threshold on the others, score this one.
+
+    A pair whose score is NaN (a face was not found) counts as predicted "different".
+    """
+    scores = np.where(np.isnan(scores), -np.inf, np.asarray(scores, np.float64))
+    is_same = np.asarray(is_same, bool)
+    folds = np.asarray(folds)
+    accuracies, thresholds = [], []
+    for fold in np.unique(folds):
+        test = folds == fold
+        train = ~test if (~test).any() else test
+        threshold, _ = best_threshold(scores[train], is_same[train])
+        accuracies.append(float(((scores[test] >= threshold) == is_same[test]).mean()))
+        thresholds.append(threshold)
+    return KFoldResult(np.asarray(accuracies), np.asarray(thresholds))

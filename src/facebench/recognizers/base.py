@@ -1,0 +1,150 @@
+"""The recognizer interface: aligned face crops in, L2-normalised float32 embeddings out."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from facebench.align import AlignMethod, Template, align_face, get_template
+from facebench.image import ImageInput, load_image
+from facebench.ops.blob import to_blob
+from facebench.types import Face, Faces
+from facebench.zoo import ModelStore, WeightCard, default_store, get_card
+
+__all__ = ["Engine", "Recognizer", "l2_normalise"]
+
+Engine = Literal["torch", "onnx", "litert", "dlib"]
+
+
+def l2_normalise(features: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    return (features / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class Recognizer(ABC):
+    """Base class of all recognizers.
+
+    Subclasses implement `_forward` on a preprocessed float32 batch (layout and normalisation
+    from the weight card) and return raw features; the base class aligns faces to the card's
+    template, batches, applies optional flip test-time augmentation and L2-normalises.
+
+    Args:
+        flip: add the embedding of the horizontally mirrored crop before normalising (off by
+            default; recorded in `config`).
+        batch_size: faces per forward pass. Models whose output depends on the batch (dynamic
+            int8 quantization) force 1, so a face's embedding never depends on its neighbours.
+        engine: inference engine (``torch``, ``onnx``, ``litert``, ``dlib``) among `engines`.
+        threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
+        store: model store; ``weights``: explicit weight path (still sha256-checked).
+    """
+
+    name: ClassVar[str]
+    card_name: ClassVar[str]
+    engines: ClassVar[tuple[str, ...]] = ("torch",)
+    #: largest batch the model may see; 1 for models whose outputs depend on the batch
+    max_batch_size: ClassVar[int | None] = None
+
+    def __init__(
+        self,
+        *,
+        flip: bool = False,
+        batch_size: int = 32,
+        engine: str | None = None,
+        threads: int | None = None,
+        store: ModelStore | None = None,
+        weights: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.flip = bool(flip)
+        if batch_size < 1:
+            raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
+        self.batch_size = min(batch_size, self.max_batch_size or batch_size)
+        self.engine = engine or self.engines[0]
+        if self.engine not in self.engines:
+            raise ValueError(
+                f"Expected argument `engine` to be one of {', '.join(self.engines)} for {self.name}, "
+                f"but got {self.engine!r}"
+            )
+        self.threads = threads
+        self.store = store or default_store()
+        self.weights = weights
+
+    @property
+    def card(self) -> WeightCard:
+        return get_card(self.card_name)
+
+    @property
+    def template(self) -> Template:
+        assert self.card.preprocess.template is not None, f"{self.name} has no alignment template"
+        return get_template(self.card.preprocess.template)
+
+    @property
+    def embedding_dim(self) -> int:
+        assert self.card.preprocess.embedding_dim is not None
+        return self.card.preprocess.embedding_dim
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "recognizer": self.name,
+            "model": self.card_name,
+            "engine": self.engine,
+            "flip": self.flip,
+            "batch_size": self.batch_size,
+            "template": self.card.preprocess.template,
+            "embedding_dim": self.embedding_dim,
+        }
+
+    @abstractmethod
+    def _forward(self, blob: np.ndarray) -> np.ndarray:
+        """Raw ``(N, D)`` features for a preprocessed float32 batch."""
+
+    def _features(self, crops: np.ndarray) -> np.ndarray:
+        blob = to_blob(list(crops), self.card.preprocess)
+        return self._forward(blob)
+
+    def embed_aligned(self, crops: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """Embeddings ``(N, D)`` of RGB uint8 crops already aligned to this model's template."""
+        crops = np.asarray(crops)
+        if crops.ndim == 3:
+            crops = crops[None]
+        if len(crops) == 0:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        expected = (self.template.height, self.template.width, 3)
+        if crops.shape[1:] != expected:
+            raise ValueError(f"{self.name} expects aligned crops of shape (N, {expected}), got {crops.shape}")
+        chunks = []
+        for start in range(0, len(crops), self.batch_size):
+            batch = crops[start : start + self.batch_size]
+            features = self._features(batch)
+            if self.flip:
+                features = features + self._features(np.ascontiguousarray(batch[:, :, ::-1]))
+            chunks.append(features)
+        return l2_normalise(np.concatenate(chunks).astype(np.float32))
+
+    def align(
+        self, image: np.ndarray, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"
+    ) -> np.ndarray:
+        """``(N, H, W, 3)`` crops of ``faces`` in RGB ``image``, aligned to this model's template."""
+        faces = list(faces)
+        template = self.template
+        crops = [align_face(image, face.box, face.landmarks, template, method) for face in faces]
+        return np.stack(crops) if crops else np.zeros((0, template.height, template.width, 3), np.uint8)
+
+    def embed_faces(
+        self, image: ImageInput, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"
+    ) -> np.ndarray:
+        """Embeddings ``(N, D)`` of detected ``faces`` in ``image``.
+
+        Raises:
+            ValueError: ``method`` needs landmarks and a face has none.
+        """
+        rgb = load_image(image)
+        return self.embed_aligned(self.align(rgb, faces, method))
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "recognizer")
+        return f"{type(self).__name__}({options})"

@@ -1,0 +1,127 @@
+"""EdgeFace (George et al. 2024): EdgeNeXt backbones, 512-d, ArcFace 112×112 alignment.
+
+The published ``_q`` files are state dicts of models whose Linear layers were quantized with
+``torch.ao.quantization.quantize_dynamic`` (int8 weights, activations quantized per call). facebench
+rebuilds the network here, applies the same quantization and loads the file strictly.
+
+Dynamic quantization computes one activation scale over everything in the call, so a face's
+embedding would depend on the other faces in its batch (cosine ≈ 0.95 between batch 1 and 64).
+The ``_q`` recognizers therefore always run one face per call. The ``_dequant`` variants are float
+models built from the dequantized int8 weights: batch-independent, exportable to ONNX, and compared
+with the quantized ones in docs/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from facebench.recognizers.base import Recognizer
+from facebench.recognizers.registry import register_recognizer
+from facebench.recognizers.torch_engine import TorchModelRunner
+from facebench.zoo import load_torch_weights
+
+__all__ = ["EdgeFaceDequant", "EdgeFaceQuantized", "dequantized_edgeface", "quantized_edgeface"]
+
+_VARIANTS = {"edgeface_xs_q": "edgenext_x_small", "edgeface_xxs_q": "edgenext_xx_small"}
+
+
+def quantized_edgeface(card_name: str, state: dict[str, Any]) -> Any:
+    """The dynamic-int8 EdgeFace as its authors built it, with ``state`` loaded strictly."""
+    import torch
+
+    from facebench.recognizers.nets.edgenext import EdgeFaceNet
+
+    model = torch.ao.quantization.quantize_dynamic(
+        EdgeFaceNet(_VARIANTS[card_name]), {torch.nn.Linear}, dtype=torch.qint8
+    )
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def dequantized_edgeface(card_name: str, state: dict[str, Any]) -> Any:
+    """A float EdgeFace whose Linear weights are the int8 weights of ``state``, dequantized."""
+    import torch
+
+    from facebench.recognizers.nets.edgenext import EdgeFaceNet
+
+    quantized = quantized_edgeface(card_name, state)
+    model = EdgeFaceNet(_VARIANTS[card_name])
+    float_state = {}
+    quantized_modules = dict(quantized.named_modules())
+    for key in model.state_dict():
+        module_name, _, attribute = key.rpartition(".")
+        source = quantized_modules.get(module_name)
+        if isinstance(source, torch.ao.nn.quantized.dynamic.Linear):
+            float_state[key] = source.weight().dequantize() if attribute == "weight" else source.bias()
+        else:
+            float_state[key] = quantized.state_dict()[key]
+    model.load_state_dict(float_state, strict=True)
+    return model.eval()
+
+
+class _EdgeFace(Recognizer):
+    def _state(self) -> dict[str, Any]:
+        return load_torch_weights(self.card_name, path=self.weights, store=self.store)
+
+
+class EdgeFaceQuantized(_EdgeFace):
+    """EdgeFace ``_q``: dynamic int8, run one face per call so results never depend on the batch."""
+
+    engines: ClassVar[tuple[str, ...]] = ("torch",)
+    max_batch_size: ClassVar[int | None] = 1
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.model = quantized_edgeface(self.card_name, self._state())
+
+    def _forward(self, blob: np.ndarray) -> np.ndarray:
+        from facebench.ops.runtime import run_torch
+
+        return run_torch(self.model, blob, self.threads)[0]
+
+
+@register_recognizer
+class EdgeFaceXsQ(EdgeFaceQuantized):
+    name: ClassVar[str] = "edgeface_xs_q"
+    card_name: ClassVar[str] = "edgeface_xs_q"
+
+
+@register_recognizer
+class EdgeFaceXxsQ(EdgeFaceQuantized):
+    name: ClassVar[str] = "edgeface_xxs_q"
+    card_name: ClassVar[str] = "edgeface_xxs_q"
+
+
+class EdgeFaceDequant(_EdgeFace):
+    """Float EdgeFace from the dequantized int8 weights; runs with torch or ONNX Runtime."""
+
+    engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        template = self.template
+        self.runner = TorchModelRunner(
+            dequantized_edgeface(self.card_name, self._state()),
+            engine=self.engine,
+            input_shape=(3, template.height, template.width),
+            cache_dir=self.store.cache_dir,
+            cache_key=f"{self.name}:{self.card.files[0].sha256}",
+            threads=self.threads,
+        )
+
+    def _forward(self, blob: np.ndarray) -> np.ndarray:
+        return self.runner(blob)
+
+
+@register_recognizer
+class EdgeFaceXsDequant(EdgeFaceDequant):
+    name: ClassVar[str] = "edgeface_xs_dequant"
+    card_name: ClassVar[str] = "edgeface_xs_q"
+
+
+@register_recognizer
+class EdgeFaceXxsDequant(EdgeFaceDequant):
+    name: ClassVar[str] = "edgeface_xxs_dequant"
+    card_name: ClassVar[str] = "edgeface_xxs_q"

@@ -1,0 +1,149 @@
+"""Recognizers on real LFW faces: unit norm, determinism, identity ranking, batch independence."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import facebench
+from facebench.cli import app
+from facebench.detectors import create as create_detector
+from facebench.errors import FacebenchError
+from facebench.image import load_image
+from facebench.recognizers import create, list_recognizers
+
+ALL_RECOGNIZERS = list_recognizers()
+
+
+@pytest.fixture(scope="module")
+def faces(lfw_root):
+    """(image, face) for two photos of one person and one photo each of two others."""
+    detector = create_detector("retinaface_mnet025")
+    paths = [
+        sorted((lfw_root / "George_W_Bush").glob("*.jpg"))[0],
+        sorted((lfw_root / "George_W_Bush").glob("*.jpg"))[5],
+        sorted((lfw_root / "Aaron_Eckhart").glob("*.jpg"))[0],
+        sorted((lfw_root / "Serena_Williams").glob("*.jpg"))[0],
+    ]
+    out = []
+    for path in paths:
+        rgb = load_image(path)
+        out.append((rgb, detector.detect(rgb)[0]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def recognizers():
+    return {name: create(name) for name in ALL_RECOGNIZERS}
+
+
+@pytest.mark.parametrize("name", ALL_RECOGNIZERS)
+def test_embeddings_are_unit_norm_deterministic_and_rank_identities(recognizers, faces, name):
+    model = recognizers[name]
+    vectors = np.concatenate([model.embed_faces(rgb, [face]) for rgb, face in faces])
+    assert vectors.shape == (4, model.embedding_dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    again = model.embed_faces(*faces[0][:1], [faces[0][1]])
+    assert np.array_equal(again[0], vectors[0])
+    same = vectors[0] @ vectors[1]
+    assert (
+        same > vectors[0] @ vectors[2] and same > vectors[0] @ vectors[3] and same > vectors[2] @ vectors[3]
+    )
+
+
+@pytest.mark.parametrize("name", ALL_RECOGNIZERS)
+def test_mirrored_face_scores_higher_than_another_person(recognizers, faces, name):
+    model = recognizers[name]
+    rgb, face = faces[2]
+    crop = model.align(rgb, [face])
+    original, mirrored = model.embed_aligned(crop)[0], model.embed_aligned(crop[:, :, ::-1])[0]
+    other = model.embed_faces(faces[3][0], [faces[3][1]])[0]
+    assert original @ mirrored > original @ other
+
+
+@pytest.mark.parametrize(
+    "name", ["edgeface_xs_q", "edgeface_xxs_q", "mobilefacenet_casia", "mobilefacenet_tflite"]
+)
+def test_embeddings_do_not_depend_on_the_batch(recognizers, faces, name):
+    """The int8 _q models run one face per call: a face's embedding is the same alone or in a batch."""
+    model = recognizers[name]
+    crops = np.concatenate([model.align(rgb, [face]) for rgb, face in faces] * 4)
+    alone = model.embed_aligned(crops[:1])
+    batched = model.embed_aligned(crops)
+    assert np.allclose(batched[0], alone[0], atol=1e-5)
+
+
+def test_flip_augmentation_is_recorded_and_changes_the_embedding(faces):
+    plain, flipped = create("mobilefacenet_casia"), create("mobilefacenet_casia", flip=True)
+    assert flipped.config["flip"] is True
+    rgb, face = faces[0]
+    a, b = plain.embed_faces(rgb, [face])[0], flipped.embed_faces(rgb, [face])[0]
+    assert 0.9 < a @ b < 0.99999
+
+
+@pytest.mark.parametrize("name", ["mobilefacenet_casia", "edgeface_xs_dequant", "edgeface_xxs_dequant"])
+def test_onnx_engine_matches_pytorch(faces, name, tmp_path, monkeypatch):
+    torch_model, onnx_model = create(name), create(name, engine="onnx")
+    for rgb, face in faces:
+        a, b = torch_model.embed_faces(rgb, [face])[0], onnx_model.embed_faces(rgb, [face])[0]
+        assert a @ b >= 0.9999
+
+
+def test_dequantized_edgeface_stays_close_to_the_int8_model(recognizers, faces):
+    for size in ("xs", "xxs"):
+        quantized, dequant = recognizers[f"edgeface_{size}_q"], recognizers[f"edgeface_{size}_dequant"]
+        for rgb, face in faces:
+            assert quantized.embed_faces(rgb, [face])[0] @ dequant.embed_faces(rgb, [face])[0] > 0.9
+
+
+def test_faceless_and_landmarkless_inputs_fail_clearly(recognizers):
+    model = recognizers["edgeface_xs_q"]
+    assert model.embed_faces(np.zeros((50, 50, 3), np.uint8), []).shape == (0, 512)
+    with pytest.raises(ValueError, match="needs the 5 landmarks"):
+        model.embed_faces(np.zeros((50, 50, 3), np.uint8), [facebench.Face(box=[5, 5, 40, 40], score=1.0)])
+    box_only = model.embed_faces(
+        np.zeros((50, 50, 3), np.uint8), [facebench.Face(box=[5, 5, 40, 40], score=1.0)], "none"
+    )
+    assert box_only.shape == (1, 512)
+    with pytest.raises(ValueError, match="expects aligned crops"):
+        model.embed_aligned(np.zeros((2, 100, 100, 3), np.uint8))
+
+
+def test_top_level_embed_and_verify(lfw_root):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    vectors = facebench.embed(bush[0], recognizer="mobilefacenet_casia")
+    assert vectors.shape[1] == 128
+    result = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_casia", threshold=0.3)
+    other = facebench.verify(
+        bush[0],
+        sorted((lfw_root / "Aaron_Eckhart").glob("*.jpg"))[0],
+        recognizer="mobilefacenet_casia",
+        threshold=0.3,
+    )
+    assert result.score > other.score and result.same and not other.same
+    with pytest.raises(FacebenchError, match="no face"):
+        facebench.verify(np.zeros((100, 100, 3), np.uint8), bush[0], threshold=0.3)
+
+
+def test_cli_embed_verify_export(lfw_root, tmp_path):
+    runner = CliRunner()
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    out = tmp_path / "emb.npy"
+    result = runner.invoke(
+        app, ["embed", str(bush[0]), str(bush[1]), "--out", str(out), "-r", "mobilefacenet_casia"]
+    )
+    assert result.exit_code == 0, result.output
+    assert np.load(out).shape == (2, 128)
+    result = runner.invoke(
+        app,
+        ["verify", str(bush[0]), str(bush[1]), "-r", "mobilefacenet_casia", "--threshold", "0.3", "--json"],
+    )
+    assert result.exit_code == 0 and json.loads(result.stdout)["same"] is True
+    onnx_file = tmp_path / "m.onnx"
+    result = runner.invoke(
+        app, ["export", "mobilefacenet_casia", "--format", "onnx", "--out", str(onnx_file)]
+    )
+    assert result.exit_code == 0 and onnx_file.stat().st_size > 1_000_000
+    result = runner.invoke(app, ["export", "edgeface_xs_q", "--out", str(onnx_file)])
+    assert result.exit_code == 1 and "_dequant" in result.stderr
