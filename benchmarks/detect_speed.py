@@ -36,14 +36,18 @@ def _cpu_name() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detectors", default="all", help="comma-separated names, or all")
     parser.add_argument("--lfw-images", type=int, default=40, help="LFW images timed per detector")
     parser.add_argument("--crowd-repeats", type=int, default=10, help="timed runs on the crowd photo")
     parser.add_argument("--batch", type=int, default=8, help="images per detect_batch call")
     parser.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table for docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print a Markdown table for docs/BENCHMARKS.md"
+    )
     args = parser.parse_args()
     if args.threads:
         os.environ["FACEBENCH_THREADS"] = str(args.threads)
@@ -106,11 +110,15 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
     if args.markdown:
-        print(f"Machine: {machine['cpu']}, {machine['cores_available']} cores, threads={machine['threads']}; "
-              f"Python {machine['python']}, onnxruntime {machine['onnxruntime']}, torch {machine['torch']}, "
-              f"OpenCV {machine['opencv']}. LFW: {machine['lfw_images']} images; crowd: {machine['crowd_repeats']} runs; "
-              f"batch {machine['batch']}.\n")
-        print("| detector | input size | LFW 250×250 median ms | p95 | batched ms/img | crowd 1024×624 median ms | p95 | batched ms/img | crowd faces |")
+        print(
+            f"Machine: {machine['cpu']}, {machine['cores_available']} cores, threads={machine['threads']}; "
+            f"Python {machine['python']}, onnxruntime {machine['onnxruntime']}, torch {machine['torch']}, "
+            f"OpenCV {machine['opencv']}. LFW: {machine['lfw_images']} images; crowd: {machine['crowd_repeats']} runs; "
+            f"batch {machine['batch']}.\n"
+        )
+        print(
+            "| detector | input size | LFW 250×250 median ms | p95 | batched ms/img | crowd 1024×624 median ms | p95 | batched ms/img | crowd faces |"
+        )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for row in results:
             print(
