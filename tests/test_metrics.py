@@ -38,3 +38,58 @@ def test_missing_faces_count_as_different():
     same = np.array([1, 1, 0, 0], bool)
     result = kfold_accuracy(scores, same, np.zeros(4, int))
     assert result.mean == 0.75
+
+
+# --- ROC analysis against scikit-learn ---------------------------------------------------------
+from sklearn import metrics as skm  # noqa: E402
+
+from facebench.metrics.roc import eer, roc_auc, roc_curve, tar_at_far  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_roc_and_auc_agree_with_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    same = rng.random(2000) < 0.5
+    scores = rng.normal(same * 1.2, 1.0)
+    if seed % 2:
+        scores = np.round(scores, 1)  # ties
+    fpr, tpr, thresholds = roc_curve(scores, same)
+    ref_fpr, ref_tpr, ref_thresholds = skm.roc_curve(same, scores, drop_intermediate=False)
+    assert np.allclose(fpr, ref_fpr, atol=1e-9, rtol=0) and np.allclose(tpr, ref_tpr, atol=1e-9, rtol=0)
+    assert np.array_equal(thresholds[1:], ref_thresholds[1:])
+    assert abs(roc_auc(scores, same) - skm.auc(ref_fpr, ref_tpr)) < 1e-9
+    assert abs(roc_auc(scores, same) - skm.roc_auc_score(same, scores)) < 1e-9
+
+
+def test_eer_hand_computed():
+    # impostors 0.1 0.2 0.3 0.6 ; genuines 0.4 0.7 0.8 0.9 → at 0.4 < t ≤ 0.6: FAR 1/4, FRR 1/4
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9])
+    same = np.array([0, 0, 0, 0, 1, 1, 1, 1], bool)
+    rate, threshold = eer(scores, same)
+    assert rate == pytest.approx(0.25)
+    assert 0.4 <= threshold <= 0.6
+
+
+def test_tar_at_far_and_the_measurability_guard():
+    rng = np.random.default_rng(3)
+    same = np.r_[np.ones(3000, bool), np.zeros(3000, bool)]
+    scores = rng.normal(same * 3.0, 1.0)
+    result = tar_at_far(scores, same, (1e-1, 1e-2, 1e-3, 1e-4))
+    assert result[1e-4] is None  # 3,000 impostors cannot measure 1 in 10,000
+    impostor_scores = np.sort(scores[~same])[::-1]
+    for far in (1e-1, 1e-2, 1e-3):
+        allowed = int(far * 3000)  # false accepts allowed
+        threshold = impostor_scores[allowed]  # strictest threshold rejecting the (allowed+1)-th impostor
+        expected = (scores[same] > threshold).mean()
+        assert result[far] == pytest.approx(expected)
+    assert result[1e-1] >= result[1e-2] >= result[1e-3]
+
+
+def test_nan_scores_are_rejections():
+    scores = np.array([0.9, np.nan, 0.1, np.nan])
+    same = np.array([1, 1, 0, 0], bool)
+    fpr, tpr, _ = roc_curve(scores, same)
+    # points: (0,0) at +inf, (0,.5) at 0.9, (.5,.5) at 0.1, (1,1) at -inf where the two NaNs tie:
+    # area = 0.5·0.5 + 0.5·(0.5+1)/2 = 0.625
+    assert fpr.tolist() == [0.0, 0.0, 0.5, 1.0] and tpr.tolist() == [0.0, 0.5, 0.5, 1.0]
+    assert roc_auc(scores, same) == pytest.approx(0.625)

@@ -347,6 +347,36 @@ def eval_lfw(
     )
 
 
+@app.command("eval-detection")
+def eval_detection(
+    detector: Annotated[str, typer.Option("--detector", "-d", help="Detector name.")],
+    dataset: Annotated[str, typer.Option(help="Only widerface.")] = "widerface",
+    data_root: Annotated[Path | None, typer.Option(help="Default $FACEBENCH_HOME/data/widerface.")] = None,
+    input_size: Annotated[str | None, typer.Option(help="original, max_side=N or fixed=WxH.")] = None,
+    score_threshold: Annotated[
+        float | None, typer.Option(help="Detections kept (AP wants a low one).")
+    ] = 0.02,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("runs/widerface"),
+) -> None:
+    """WIDER FACE val AP (easy/medium/hard) on the val images present, official protocol."""
+    from facebench.bench.detection import evaluate_widerface
+    from facebench.datasets.widerface import load_widerface_val
+    from facebench.detectors import create as create_detector
+
+    if dataset != "widerface":
+        raise _fail(f"Expected --dataset to be widerface, but got {dataset!r}")
+    try:
+        data = load_widerface_val(data_root)
+        model = create_detector(detector, input_size=input_size, score_threshold=score_threshold)
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    record = evaluate_widerface(model, data, out / detector)
+    print(
+        f"{detector}: AP easy {record['easy']:.4f}, medium {record['medium']:.4f}, hard {record['hard']:.4f} "
+        f"({record['input_size']}); {record['restriction']}"
+    )
+
+
 @app.command("embed")
 def embed_command(
     images: Annotated[list[Path], typer.Argument(help="Image files.")],

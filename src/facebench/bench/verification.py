@@ -31,6 +31,7 @@ from facebench.datasets.lfw import VerificationPairs
 from facebench.detectors import Detector
 from facebench.errors import ImageError
 from facebench.image import load_image
+from facebench.metrics.roc import eer, roc_auc, tar_at_far
 from facebench.metrics.verification import KFoldResult, best_threshold, kfold_accuracy
 from facebench.recognizers import Recognizer
 from facebench.types import NUM_LANDMARKS
@@ -162,6 +163,9 @@ class VerificationRun:
     seconds: float
     #: the accuracy-maximising threshold over all pairs (the recognizer's calibrated default)
     threshold_all_pairs: float = float("nan")
+    auc: float = float("nan")
+    eer: float = float("nan")
+    tar_at_far: dict[float, float | None] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +178,11 @@ class VerificationRun:
             "fold_accuracy": [round(a, 6) for a in self.accuracy.fold_accuracy.tolist()],
             "fold_threshold": [round(t, 6) for t in self.accuracy.fold_threshold.tolist()],
             "threshold_all_pairs": round(self.threshold_all_pairs, 6),
+            "auc": round(self.auc, 6),
+            "eer": round(self.eer, 6),
+            "tar_at_far": {
+                f"{far:g}": None if tar is None else round(tar, 6) for far, tar in self.tar_at_far.items()
+            },
             "failed_images": self.failed_images,
             "failed_pairs": self.failed_pairs,
             "pairs": self.pairs,
@@ -207,5 +216,8 @@ def run_verification(
         pairs=len(pairs),
         seconds=time.perf_counter() - start,
         threshold_all_pairs=best_threshold(np.where(np.isnan(scores), -np.inf, scores), pairs.is_same)[0],
+        auc=roc_auc(scores, pairs.is_same),
+        eer=eer(scores, pairs.is_same)[0],
+        tar_at_far=tar_at_far(scores, pairs.is_same),
         config={"detector": detector.config, "recognizer": recognizer.config},
     )

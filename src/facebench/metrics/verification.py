@@ -39,7 +39,7 @@ def best_threshold(scores: np.ndarray, is_same: np.ndarray) -> tuple[float, floa
     is_same = np.asarray(is_same, bool)
     order = np.argsort(scores, kind="stable")
     sorted_scores, sorted_same = scores[order], is_same[order]
-    distinct = np.flatnonzero(np.diff(sorted_scores) > 0) + 1  # first index of each new value
+    distinct = np.flatnonzero(sorted_scores[1:] != sorted_scores[:-1]) + 1  # first index of each new value
     starts = np.concatenate([[0], distinct, [len(scores)]])
     # predicting "same" for indices >= start: positives at/above + negatives below
     positives_above = is_same.sum() - np.concatenate([[0], np.cumsum(sorted_same)])[starts]
