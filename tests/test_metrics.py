@@ -93,3 +93,24 @@ def test_nan_scores_are_rejections():
     # area = 0.5·0.5 + 0.5·(0.5+1)/2 = 0.625
     assert fpr.tolist() == [0.0, 0.0, 0.5, 1.0] and tpr.tolist() == [0.0, 0.5, 0.5, 1.0]
     assert roc_auc(scores, same) == pytest.approx(0.625)
+
+
+# --- significance --------------------------------------------------------------------------------
+from facebench.metrics.significance import mcnemar_exact, wilson_interval  # noqa: E402
+
+
+def test_wilson_interval_hand_values():
+    low, high = wilson_interval(5970, 6000)  # 99.5 %
+    assert low < 0.995 < high and high - low < 0.004
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    # textbook value: 8/10 at 95 % → [0.490, 0.943]
+    assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-3)
+
+
+def test_mcnemar_exact_hand_values():
+    first = np.array([1, 1, 1, 1, 1, 0, 1, 1], bool)
+    second = np.array([1, 0, 0, 0, 0, 0, 1, 1], bool)  # 4 discordant, all for the first
+    only_first, only_second, p = mcnemar_exact(first, second)
+    assert (only_first, only_second) == (4, 0)
+    assert p == pytest.approx(2 * 0.5**4)  # two-sided exact binomial
+    assert mcnemar_exact(first, first)[2] == 1.0

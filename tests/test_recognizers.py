@@ -147,3 +147,30 @@ def test_cli_embed_verify_export(lfw_root, tmp_path):
     assert result.exit_code == 0 and onnx_file.stat().st_size > 1_000_000
     result = runner.invoke(app, ["export", "edgeface_xs_q", "--out", str(onnx_file)])
     assert result.exit_code == 1 and "_dequant" in result.stderr
+
+
+def test_dlib_raw_descriptors_use_dlibs_euclidean_metric(faces):
+    normalised, raw = create("dlib_resnet"), create("dlib_resnet", normalize=False)
+    assert (normalised.metric, raw.metric) == ("cosine", "euclidean")
+    vectors = np.concatenate([raw.embed_faces(rgb, [face]) for rgb, face in faces])
+    assert not np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    distance = -raw.similarity(vectors[:1], vectors[1:2])[0]
+    assert distance == pytest.approx(np.linalg.norm(vectors[0] - vectors[1]))
+    # dlib's documented rule: the same person is closer than 0.6, different people farther
+    assert distance < 0.6 < -raw.similarity(vectors[:1], vectors[2:3])[0]
+
+
+def test_every_recognizer_has_a_calibrated_threshold_with_provenance():
+    from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
+
+    assert set(DEFAULT_THRESHOLDS) == set(ALL_RECOGNIZERS)
+    for threshold in DEFAULT_THRESHOLDS.values():
+        assert -1.0 < threshold.value < 1.0 and "LFW" in threshold.provenance
+
+
+def test_verify_uses_the_calibrated_threshold(lfw_root):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    result = facebench.verify(bush[0], bush[1])
+    from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
+
+    assert result.threshold == DEFAULT_THRESHOLDS["edgeface_xs_q"].value and result.same

@@ -310,6 +310,12 @@ def eval_lfw(
     recognizer: Annotated[str, typer.Option("--recognizer", "-r", help="Recognizer name.")] = "edgeface_xs_q",
     align: Annotated[str, typer.Option(help="Alignment: similarity, none or eyes.")] = "similarity",
     flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
+    normalize: Annotated[
+        bool,
+        typer.Option(
+            help="L2-normalise embeddings; --no-normalize scores raw features by the model's own metric."
+        ),
+    ] = True,
     engine: Annotated[str | None, typer.Option(help="Recognizer engine (torch, onnx ...).")] = None,
     data_root: Annotated[
         Path | None, typer.Option(help="Folder holding pairs.txt (default $FACEBENCH_HOME/data/lfw).")
@@ -325,7 +331,7 @@ def eval_lfw(
     try:
         pairs = load_lfw_pairs(data_root)
         model = create_detector(detector)
-        embedder = create_recognizer(recognizer, flip=flip, engine=engine)
+        embedder = create_recognizer(recognizer, flip=flip, engine=engine, normalize=normalize)
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
     run = run_verification(pairs, model, embedder, align, out)  # type: ignore[arg-type]
@@ -333,18 +339,88 @@ def eval_lfw(
     results_file = out / "results.json"
     previous = json.loads(results_file.read_text()) if results_file.is_file() else {"runs": []}
     record = run.to_dict()
-    key = (record["detector"], record["recognizer"], record["align"], record["config"]["recognizer"]["flip"])
-    previous["runs"] = [
-        r
-        for r in previous["runs"]
-        if (r["detector"], r["recognizer"], r["align"], r["config"]["recognizer"]["flip"]) != key
-    ] + [record]
+
+    def identity(run: dict[str, Any]) -> tuple[Any, ...]:
+        options = run["config"]["recognizer"]
+        return (
+            run["detector"],
+            run["recognizer"],
+            run["align"],
+            options["flip"],
+            options.get("normalize", True),
+        )
+
+    previous["runs"] = [r for r in previous["runs"] if identity(r) != identity(record)] + [record]
     results_file.write_text(json.dumps(previous, indent=2))
+    variant = (" (flip)" if flip else "") + ("" if normalize else f" (raw, {embedder.metric})")
     print(
-        f"{detector} + {align} + {recognizer}{' (flip)' if flip else ''}: accuracy {run.accuracy} "
+        f"{detector} + {align} + {recognizer}{variant}: accuracy {run.accuracy} "
         f"on {run.pairs} pairs; {run.failed_images} image(s) without a face, {run.failed_pairs} pair(s) "
         f"counted as failures; {run.seconds:.0f} s"
     )
+
+
+def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else default
+
+
+@app.command("benchmark")
+def benchmark_command(
+    dataset: Annotated[str, typer.Option(help="Pair dataset: lfw.")] = "lfw",
+    detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors.")] = None,
+    recognizers: Annotated[str | None, typer.Option(help="Comma-separated recognizers.")] = None,
+    align: Annotated[str | None, typer.Option(help="Comma-separated: similarity, none, eyes.")] = None,
+    flip: Annotated[bool, typer.Option(help="Flip test-time augmentation for every recognizer.")] = False,
+    folds: Annotated[
+        str | None, typer.Option(help="Only these folds (1-based, comma-separated), for quick runs.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Inference threads per model.")] = None,
+    data_root: Annotated[
+        Path | None, typer.Option(help="Dataset folder (default $FACEBENCH_HOME/data/<dataset>).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (results, caches, report).")] = Path(
+        "runs/benchmark"
+    ),
+) -> None:
+    """Measure a detector × alignment × recognizer grid: accuracy next to cost.
+
+    Detections and embeddings are cached in OUT/cache.sqlite: a re-run or an added model only
+    computes what is new, and a killed run resumes where it stopped.
+    """
+    import numpy as np
+
+    from facebench.bench.engine import DEFAULT_GRID, run_benchmark
+    from facebench.datasets import load_lfw_pairs
+    from facebench.datasets.lfw import VerificationPairs
+
+    if dataset != "lfw":
+        raise _fail(f"Expected --dataset to be lfw, but got {dataset!r}")
+    try:
+        pairs = load_lfw_pairs(data_root)
+        if folds:
+            wanted = np.array([int(f) - 1 for f in folds.split(",")])
+            keep = np.isin(pairs.fold, wanted)
+            pairs = VerificationPairs(
+                [p for p, k in zip(pairs.first, keep, strict=True) if k],
+                [p for p, k in zip(pairs.second, keep, strict=True) if k],
+                pairs.is_same[keep],
+                pairs.fold[keep],
+            )
+        run_benchmark(
+            pairs,
+            out,
+            dataset=dataset,
+            detectors=_names(detectors, DEFAULT_GRID["detectors"]),
+            recognizers=_names(recognizers, DEFAULT_GRID["recognizers"]),
+            align=_names(align, DEFAULT_GRID["align"]),
+            flip=flip,
+            threads=threads,
+        )
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    print((out / "README.md").read_text())
+    err.print(f"results in {out}/ (results.json, results.csv, scores/, README.md)", highlight=False)
 
 
 @app.command("eval-detection")

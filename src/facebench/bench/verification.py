@@ -144,11 +144,13 @@ def _digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-def pair_scores(pairs: VerificationPairs, embeddings: dict[str, np.ndarray]) -> np.ndarray:
-    """Cosine similarity of each pair (NaN when either face is missing)."""
+def pair_scores(
+    pairs: VerificationPairs, embeddings: dict[str, np.ndarray], recognizer: Recognizer
+) -> np.ndarray:
+    """The recognizer's similarity for each pair (NaN when either face is missing)."""
     first = np.stack([embeddings[str(p)] for p in pairs.first])
     second = np.stack([embeddings[str(p)] for p in pairs.second])
-    return (first * second).sum(axis=1)
+    return recognizer.similarity(first, second)
 
 
 @dataclass
@@ -202,9 +204,10 @@ def run_verification(
     start = time.perf_counter()
     detector_key = f"{detector.name}-{_digest(detector.config)}"
     detections = central_faces(detector, pairs.images, out_dir / "cache" / f"det_{detector_key}.npz")
-    recognizer_key = f"{recognizer.name}{'-flip' if recognizer.flip else ''}-{method}-{detector_key}"
+    variant = ("-flip" if recognizer.flip else "") + ("" if recognizer.normalize else "-raw")
+    recognizer_key = f"{recognizer.name}{variant}-{method}-{detector_key}"
     embeddings = embed_images(recognizer, detections, method, out_dir / "cache" / f"emb_{recognizer_key}.npz")
-    scores = pair_scores(pairs, embeddings)
+    scores = pair_scores(pairs, embeddings, recognizer)
     failed_images = int(sum(np.isnan(v).any() for v in embeddings.values()))
     return VerificationRun(
         detector=detector.name,

@@ -38,6 +38,10 @@ class Recognizer(ABC):
         batch_size: faces per forward pass. Models whose output depends on the batch (dynamic
             int8 quantization) force 1, so a face's embedding never depends on its neighbours.
         engine: inference engine (``torch``, ``onnx``, ``litert``, ``dlib``) among `engines`.
+        normalize: L2-normalise embeddings (the default, and what cosine scoring needs). ``False``
+            returns the model's raw features, for models whose authors compare raw vectors with
+            another metric (`native_metric`, e.g. dlib's Euclidean distance); `similarity`
+            follows that metric.
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
         store: model store; ``weights``: explicit weight path (still sha256-checked).
     """
@@ -47,6 +51,8 @@ class Recognizer(ABC):
     engines: ClassVar[tuple[str, ...]] = ("torch",)
     #: largest batch the model may see; 1 for models whose outputs depend on the batch
     max_batch_size: ClassVar[int | None] = None
+    #: how the model's authors compare raw features: "cosine" or "euclidean"
+    native_metric: ClassVar[str] = "cosine"
 
     def __init__(
         self,
@@ -54,11 +60,13 @@ class Recognizer(ABC):
         flip: bool = False,
         batch_size: int = 32,
         engine: str | None = None,
+        normalize: bool = True,
         threads: int | None = None,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
         self.flip = bool(flip)
+        self.normalize = bool(normalize)
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
         self.batch_size = min(batch_size, self.max_batch_size or batch_size)
@@ -93,10 +101,29 @@ class Recognizer(ABC):
             "model": self.card_name,
             "engine": self.engine,
             "flip": self.flip,
+            "normalize": self.normalize,
+            "metric": self.metric,
             "batch_size": self.batch_size,
             "template": self.card.preprocess.template,
             "embedding_dim": self.embedding_dim,
         }
+
+    @property
+    def metric(self) -> str:
+        """How `similarity` compares embeddings: cosine unless raw features use another metric."""
+        return "cosine" if self.normalize else self.native_metric
+
+    def similarity(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Row-wise similarity of two ``(N, D)`` embedding arrays (higher means more alike).
+
+        Cosine for normalised embeddings; the negated Euclidean distance for raw features of a
+        model whose native metric is Euclidean.
+        """
+        if self.metric == "euclidean":
+            return -np.linalg.norm(first - second, axis=1)
+        if self.normalize:
+            return (first * second).sum(axis=1)
+        return (l2_normalise(first) * l2_normalise(second)).sum(axis=1)
 
     @abstractmethod
     def _forward(self, blob: np.ndarray) -> np.ndarray:
@@ -123,7 +150,8 @@ class Recognizer(ABC):
             if self.flip:
                 features = features + self._features(np.ascontiguousarray(batch[:, :, ::-1]))
             chunks.append(features)
-        return l2_normalise(np.concatenate(chunks).astype(np.float32))
+        features = np.concatenate(chunks).astype(np.float32)
+        return l2_normalise(features) if self.normalize else features
 
     def align(
         self, image: np.ndarray, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"

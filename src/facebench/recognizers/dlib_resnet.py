@@ -5,6 +5,10 @@ padding=0.25)` cuts a 150×150 chip from the eye-corner and nose-base points, an
 embeds that chip. facebench runs the same predictor inside each detector's box, so this recognizer
 ignores the detector's landmarks and the alignment method; only ``similarity`` (dlib's own chip)
 is offered.
+
+dlib compares raw descriptors by Euclidean distance (same person below 0.6). facebench returns
+L2-normalised embeddings by default like every recognizer; ``normalize=False`` gives dlib's raw
+descriptors, and `similarity` then uses dlib's metric. docs/RESULTS.md measures both.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class DlibResNet(Recognizer):
     name: ClassVar[str] = "dlib_resnet"
     card_name: ClassVar[str] = "dlib_resnet"
     engines: ClassVar[tuple[str, ...]] = ("dlib",)
+    native_metric: ClassVar[str] = "euclidean"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

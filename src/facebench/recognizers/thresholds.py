@@ -21,4 +21,14 @@ class Threshold:
 
 _LFW = "LFW View 2, all 6,000 pairs, detector retinaface_mnet025, alignment similarity, no flip"
 
-DEFAULT_THRESHOLDS: dict[str, Threshold] = {}
+# Measured 2026-11-22 with `facebench eval-lfw -d retinaface_mnet025 -r NAME` (facebench 0.1.0);
+# docs/RESULTS.md has the accuracies beside them.
+DEFAULT_THRESHOLDS: dict[str, Threshold] = {
+    "edgeface_xs_q": Threshold(0.23977, _LFW),
+    "edgeface_xxs_q": Threshold(0.21629, _LFW),
+    "edgeface_xs_dequant": Threshold(0.201237, _LFW),
+    "edgeface_xxs_dequant": Threshold(0.264291, _LFW),
+    "mobilefacenet_casia": Threshold(0.281877, _LFW),
+    "mobilefacenet_tflite": Threshold(0.321578, _LFW),
+    "dlib_resnet": Threshold(0.900988, _LFW),
+}

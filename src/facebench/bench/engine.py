@@ -1,0 +1,266 @@
+"""The benchmark engine: a detector × alignment × recognizer grid on a pair-verification dataset.
+
+Every (detector, image) detection and (recognizer, alignment, detector, image) embedding is kept in
+the output folder's SQLite store, so a re-run or an added model computes only what is new and a
+killed run resumes. Each pipeline's pairs are scored with the LFW protocol (threshold from the
+other folds), and every accuracy gets a 95% Wilson interval; pipelines are compared pairwise with
+an exact McNemar test on the same pairs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facebench.align import ALIGN_METHODS
+from facebench.bench.stages import detect_central_faces, embed_central_faces
+from facebench.bench.store import ResultStore
+from facebench.datasets.lfw import VerificationPairs
+from facebench.detectors import create as create_detector
+from facebench.metrics.roc import eer, roc_auc, tar_at_far
+from facebench.metrics.significance import mcnemar_exact, wilson_interval
+from facebench.metrics.verification import kfold_accuracy
+from facebench.recognizers import create as create_recognizer
+
+__all__ = ["DEFAULT_GRID", "BenchmarkResult", "Pipeline", "run_benchmark"]
+
+DEFAULT_GRID: dict[str, tuple[str, ...]] = {
+    "detectors": ("yunet", "retinaface_mnet025", "scrfd_500m"),
+    "recognizers": ("edgeface_xs_q", "edgeface_xxs_q", "mobilefacenet_casia"),
+    "align": ("similarity",),
+}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    detector: str
+    align: str
+    recognizer: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.detector}+{self.align}+{self.recognizer}"
+
+
+@dataclass
+class BenchmarkResult:
+    runs: list[dict[str, Any]]
+    comparisons: list[dict[str, Any]]
+    environment: dict[str, Any]
+    out_dir: Path
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 3) if values else None
+
+
+def _environment(threads: int | None) -> dict[str, Any]:
+    import cv2
+    import onnxruntime
+
+    versions = {"numpy": np.__version__, "onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__}
+    try:
+        import torch
+
+        versions["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "threads": threads or "all",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def _fold_decisions(scores: np.ndarray, pairs: VerificationPairs, thresholds: np.ndarray) -> np.ndarray:
+    """Per pair, whether the pipeline decided correctly with its own fold's threshold."""
+    folds = np.unique(pairs.fold)
+    threshold_of = dict(zip(folds.tolist(), thresholds.tolist(), strict=True))
+    per_pair = np.array([threshold_of[f] for f in pairs.fold.tolist()])
+    finite = np.where(np.isnan(scores), -np.inf, scores)
+    return (finite >= per_pair) == pairs.is_same
+
+
+def run_benchmark(
+    pairs: VerificationPairs,
+    out_dir: Path,
+    *,
+    dataset: str,
+    detectors: tuple[str, ...] = DEFAULT_GRID["detectors"],
+    recognizers: tuple[str, ...] = DEFAULT_GRID["recognizers"],
+    align: tuple[str, ...] = DEFAULT_GRID["align"],
+    flip: bool = False,
+    threads: int | None = None,
+    show_progress: bool = True,
+) -> BenchmarkResult:
+    """Run the grid and write results.json, results.csv, scores/ and README.md into ``out_dir``."""
+    for method in align:
+        if method not in ALIGN_METHODS:
+            raise ValueError(f"Expected --align values among {', '.join(ALIGN_METHODS)}, but got {method!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = pairs.images
+    runs: list[dict[str, Any]] = []
+    decisions: dict[str, np.ndarray] = {}
+    with ResultStore(out_dir) as store:
+        built_recognizers = {
+            name: create_recognizer(name, flip=flip, threads=threads) for name in recognizers
+        }
+        for detector_name in detectors:
+            detector = create_detector(detector_name, threads=threads)
+            detected = detect_central_faces(detector, images, store, show_progress=show_progress)
+            found = sum(not np.isnan(row[:5]).any() for row in detected.rows.values())
+            for recognizer_name, recognizer in built_recognizers.items():
+                for method in align:
+                    pipeline = Pipeline(detector_name, method, recognizer_name)
+                    if recognizer_name == "dlib_resnet" and method != "similarity":
+                        continue  # dlib aligns with its own chip only
+                    started = time.perf_counter()
+                    embedded = embed_central_faces(
+                        recognizer,
+                        method,
+                        detector,
+                        detected.rows,
+                        store,
+                        show_progress=show_progress,  # type: ignore[arg-type]
+                    )
+                    first = np.stack([embedded.rows[str(p)] for p in pairs.first])
+                    second = np.stack([embedded.rows[str(p)] for p in pairs.second])
+                    scores = recognizer.similarity(first, second)
+                    accuracy = kfold_accuracy(scores, pairs.is_same, pairs.fold)
+                    correct = _fold_decisions(scores, pairs, accuracy.fold_threshold)
+                    decisions[pipeline.name] = correct
+                    low, high = wilson_interval(int(correct.sum()), len(correct))
+                    rate, _ = eer(scores, pairs.is_same)
+                    runs.append(
+                        {
+                            "pipeline": pipeline.name,
+                            "dataset": dataset,
+                            "detector": detector_name,
+                            "align": method,
+                            "recognizer": recognizer_name,
+                            "flip": flip,
+                            "pairs": len(pairs),
+                            "accuracy_mean": round(accuracy.mean, 6),
+                            "accuracy_std": round(accuracy.std, 6),
+                            "accuracy_ci95": [round(low, 6), round(high, 6)],
+                            "auc": round(roc_auc(scores, pairs.is_same), 6),
+                            "eer": round(rate, 6),
+                            "tar_at_far": {
+                                f"{far:g}": None if tar is None else round(tar, 6)
+                                for far, tar in tar_at_far(scores, pairs.is_same).items()
+                            },
+                            "success_rate": round(found / len(images), 6),
+                            "failed_pairs": int(np.isnan(scores).sum()),
+                            "failure_policy": "a pair with a missing face scores -inf: counted as 'different'",
+                            "detect_ms_p50": _percentile(detected.milliseconds, 50),
+                            "detect_ms_p95": _percentile(detected.milliseconds, 95),
+                            "embed_ms_p50": _percentile(embedded.milliseconds, 50),
+                            "embed_ms_p95": _percentile(embedded.milliseconds, 95),
+                            "timed_images": {
+                                "detect": len(detected.milliseconds),
+                                "embed": len(embedded.milliseconds),
+                            },
+                            "seconds": round(time.perf_counter() - started, 2),
+                            "config": {"detector": detector.config, "recognizer": recognizer.config},
+                        }
+                    )
+                    _write_scores(out_dir / "scores" / f"{pipeline.name}.csv", pairs, scores)
+
+    comparisons = []
+    for a, b in combinations(sorted(decisions), 2):
+        only_a, only_b, p_value = mcnemar_exact(decisions[a], decisions[b])
+        comparisons.append(
+            {
+                "first": a,
+                "second": b,
+                "only_first_correct": only_a,
+                "only_second_correct": only_b,
+                "p_value": p_value,
+            }
+        )
+    result = BenchmarkResult(runs, comparisons, _environment(threads), out_dir)
+    _write_outputs(result)
+    return result
+
+
+def _write_scores(path: Path, pairs: VerificationPairs, scores: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pair", "fold", "label", "score"])
+        for index, (fold, same, score) in enumerate(zip(pairs.fold, pairs.is_same, scores, strict=True)):
+            writer.writerow([index, int(fold), int(same), "" if np.isnan(score) else f"{score:.6f}"])
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    flat = {
+        k: v for k, v in record.items() if k not in ("config", "tar_at_far", "accuracy_ci95", "timed_images")
+    }
+    flat["accuracy_ci95_low"], flat["accuracy_ci95_high"] = record["accuracy_ci95"]
+    for far, tar in record["tar_at_far"].items():
+        flat[f"tar_at_far_{far}"] = "" if tar is None else tar
+    return flat
+
+
+def _write_outputs(result: BenchmarkResult) -> None:
+    out = result.out_dir
+    (out / "results.json").write_text(
+        json.dumps(
+            {"runs": result.runs, "comparisons": result.comparisons, "environment": result.environment},
+            indent=2,
+        )
+    )
+    rows = [_flat(run) for run in result.runs]
+    if rows:
+        with (out / "results.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    lines = [
+        "# facebench benchmark",
+        "",
+        f"Machine: {result.environment['cpu']}, {result.environment['cores']} cores, threads={result.environment['threads']}.",
+        "",
+        "| pipeline | accuracy % | 95% CI | AUC | EER % | TAR@FAR=1e-3 | face found % | detect ms p50 | embed ms p50 |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in sorted(result.runs, key=lambda r: -r["accuracy_mean"]):
+        tar = run["tar_at_far"].get("0.001")
+        low, high = run["accuracy_ci95"]
+        lines.append(
+            f"| {run['pipeline']} | {100 * run['accuracy_mean']:.2f} ± {100 * run['accuracy_std']:.2f} | "
+            f"{100 * low:.2f}–{100 * high:.2f} | {run['auc']:.4f} | {100 * run['eer']:.2f} | "
+            f"{'n/a' if tar is None else f'{tar:.4f}'} | {100 * run['success_rate']:.2f} | "
+            f"{run['detect_ms_p50']} | {run['embed_ms_p50']} |"
+        )
+    significant = [c for c in result.comparisons if c["p_value"] < 0.05]
+    lines += [
+        "",
+        f"Pairwise exact McNemar tests: {len(significant)} of {len(result.comparisons)} differ at p < 0.05.",
+    ]
+    for comparison in significant:
+        lines.append(
+            f"- {comparison['first']} vs {comparison['second']}: {comparison['only_first_correct']} vs "
+            f"{comparison['only_second_correct']} discordant pairs, p = {comparison['p_value']:.2g}"
+        )
+    (out / "README.md").write_text("\n".join(lines) + "\n")

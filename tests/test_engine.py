@@ -1,0 +1,108 @@
+"""The benchmark engine on one LFW fold: outputs, caching, and resuming a killed run."""
+
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+REQUIRED = {
+    "dataset",
+    "detector",
+    "align",
+    "recognizer",
+    "accuracy_mean",
+    "accuracy_std",
+    "auc",
+    "eer",
+    "tar_at_far",
+    "success_rate",
+    "detect_ms_p50",
+    "embed_ms_p50",
+    "accuracy_ci95",
+}
+ARGS = ["benchmark", "--detectors", "yunet", "--recognizers", "mobilefacenet_tflite", "--folds", "2"]
+
+
+def _run(out, *extra, wait=True):
+    command = [sys.executable, "-m", "facebench.cli", *ARGS, "--out", str(out), *extra]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    if wait:
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    return process
+
+
+def _metrics(out):
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    keep = (
+        "pipeline",
+        "accuracy_mean",
+        "accuracy_std",
+        "accuracy_ci95",
+        "auc",
+        "eer",
+        "tar_at_far",
+        "success_rate",
+    )
+    return [{k: run[k] for k in keep} for run in runs]
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean")
+    _run(out, "--align", "similarity,none")
+    return out
+
+
+def test_outputs_hold_every_required_field(clean_run):
+    payload = json.loads((clean_run / "results.json").read_text())
+    assert len(payload["runs"]) == 2 and payload["environment"]["versions"]["onnxruntime"]
+    for run in payload["runs"]:
+        assert set(run) >= REQUIRED, REQUIRED - set(run)
+        assert 0.9 < run["accuracy_mean"] <= 1.0 and run["pairs"] == 600
+        low, high = run["accuracy_ci95"]
+        assert low < run["accuracy_mean"] < high
+    assert payload["comparisons"][0]["p_value"] < 0.05  # similarity vs none on the same pairs
+    rows = list(csv.DictReader((clean_run / "results.csv").open()))
+    assert len(rows) == 2 and "tar_at_far_0.001" in rows[0]
+    scores = list(csv.DictReader((clean_run / "scores" / "yunet+similarity+mobilefacenet_tflite.csv").open()))
+    assert len(scores) == 600 and set(scores[0]) == {"pair", "fold", "label", "score"}
+    assert "McNemar" in (clean_run / "README.md").read_text()
+
+
+def test_warm_rerun_reads_the_cache_and_gives_the_same_numbers(clean_run):
+    before = _metrics(clean_run)
+    start = time.perf_counter()
+    _run(clean_run, "--align", "similarity,none")
+    assert time.perf_counter() - start < 30
+    assert _metrics(clean_run) == before
+
+
+def test_a_killed_run_resumes_to_the_same_numbers(clean_run, tmp_path):
+    out = tmp_path / "killed"
+    process = _run(out, "--align", "similarity,none", wait=False)
+    deadline = time.time() + 300
+    committed = 0
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        if (out / "cache.sqlite").exists():
+            try:
+                with sqlite3.connect(out / "cache.sqlite", timeout=1) as connection:
+                    committed = connection.execute(
+                        "SELECT COUNT(*) FROM results WHERE stage='embed'"
+                    ).fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+            if committed >= 200:
+                break
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.kill()
+    process.wait()
+    assert not (out / "results.json").exists()
+    _run(out, "--align", "similarity,none")
+    assert _metrics(out) == _metrics(clean_run)
