@@ -31,7 +31,9 @@ ARGS = ["benchmark", "--detectors", "yunet", "--recognizers", "mobilefacenet_tfl
 def _run(out, *extra, wait=True):
     command = [sys.executable, "-m", "facebench.cli", *ARGS, "--out", str(out), *extra]
     if not wait:  # nobody reads its output: never let a full pipe block it
-        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+        return subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+        )
     finished = subprocess.run(command, capture_output=True, timeout=600, env=dict(os.environ), check=False)
     assert finished.returncode == 0, finished.stderr.decode()[-2000:]
     return finished
@@ -106,3 +108,43 @@ def test_a_killed_run_resumes_to_the_same_numbers(clean_run, tmp_path):
     assert not (out / "results.json").exists()
     _run(out, "--align", "similarity,none")
     assert _metrics(out) == _metrics(clean_run)
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=8000",
+]
+
+
+def test_report_and_charts_render_in_headless_chromium(clean_run, tmp_path):
+    import re
+    import shutil
+
+    for name in ("accuracy_vs_latency.png", "roc.png", "eer.png", "success_rate.png"):
+        assert (clean_run / "charts" / name).stat().st_size > 5_000
+    assert (clean_run / "aligned_examples" / "yunet.png").stat().st_size > 5_000
+    report = clean_run / "report.html"
+    page = report.read_text()
+    assert not re.search(r"<script[^>]+src=", page), "the report must not load scripts from elsewhere"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is required for this test (the README's setup command installs it)"
+    result = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == [], console
+    assert result.stdout.count("main-svg") >= 2, "plotly did not draw its figures"
+    assert "yunet+similarity+mobilefacenet_tflite" in result.stdout

@@ -418,9 +418,18 @@ def benchmark_command(
         )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
-    out.mkdir(parents=True, exist_ok=True)
+    from facebench.report import write_charts, write_html_report
+    from facebench.report.examples import write_aligned_examples
+
+    payload = json.loads((out / "results.json").read_text())
+    write_charts(payload["runs"], out)
+    write_html_report(payload, out)
+    write_aligned_examples(_names(detectors, DEFAULT_GRID["detectors"]), pairs.images[:8], out)
     print((out / "README.md").read_text())
-    err.print(f"results in {out}/ (results.json, results.csv, scores/, README.md)", highlight=False)
+    err.print(
+        f"results in {out}/: results.json, results.csv, scores/, README.md, charts/, aligned_examples/, report.html",
+        highlight=False,
+    )
 
 
 @app.command("eval-detection")

@@ -57,6 +57,7 @@ class BenchmarkResult:
     comparisons: list[dict[str, Any]]
     environment: dict[str, Any]
     out_dir: Path
+    skipped: list[dict[str, str]]
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -120,6 +121,7 @@ def run_benchmark(
     out_dir.mkdir(parents=True, exist_ok=True)
     images = pairs.images
     runs: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
     decisions: dict[str, np.ndarray] = {}
     with ResultStore(out_dir) as store:
         built_recognizers = {
@@ -132,8 +134,14 @@ def run_benchmark(
             for recognizer_name, recognizer in built_recognizers.items():
                 for method in align:
                     pipeline = Pipeline(detector_name, method, recognizer_name)
+                    reason = None
                     if recognizer_name == "dlib_resnet" and method != "similarity":
-                        continue  # dlib aligns with its own chip only
+                        reason = "dlib_resnet aligns with dlib's own 5-point chip only"
+                    elif method != "none" and not detector.gives_landmarks and detector.refiner is None:
+                        reason = f"{detector_name} gives no landmarks; '{method}' alignment needs them (add a refiner)"
+                    if reason is not None:
+                        skipped.append({"pipeline": pipeline.name, "reason": reason})
+                        continue
                     started = time.perf_counter()
                     embedded = embed_central_faces(
                         recognizer,
@@ -198,7 +206,7 @@ def run_benchmark(
                 "p_value": p_value,
             }
         )
-    result = BenchmarkResult(runs, comparisons, _environment(threads), out_dir)
+    result = BenchmarkResult(runs, comparisons, _environment(threads), out_dir, skipped)
     _write_outputs(result)
     return result
 
@@ -253,6 +261,8 @@ def _write_outputs(result: BenchmarkResult) -> None:
             f"{'n/a' if tar is None else f'{tar:.4f}'} | {100 * run['success_rate']:.2f} | "
             f"{run['detect_ms_p50']} | {run['embed_ms_p50']} |"
         )
+    for skip in result.skipped:
+        lines.append(f"| {skip['pipeline']} | skipped: {skip['reason']} | | | | | | | |")
     significant = [c for c in result.comparisons if c["p_value"] < 0.05]
     lines += [
         "",

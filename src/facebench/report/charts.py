@@ -1,0 +1,103 @@
+"""PNG charts of a benchmark (matplotlib, headless): the figures a reader looks at first."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["pareto_front", "read_scores", "write_charts"]
+
+
+def pareto_front(cost: list[float], accuracy: list[float]) -> list[int]:
+    """Indices of the points no other point beats on both lower cost and higher accuracy, by cost."""
+    order = sorted(range(len(cost)), key=lambda i: (cost[i], -accuracy[i]))
+    front, best = [], -np.inf
+    for index in order:
+        if accuracy[index] > best:
+            front.append(index)
+            best = accuracy[index]
+    return front
+
+
+def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, is_same) from a scores/<pipeline>.csv file (empty score means no face: NaN)."""
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    scores = np.array([float(r["score"]) if r["score"] else np.nan for r in rows])
+    return scores, np.array([r["label"] == "1" for r in rows])
+
+
+def _total_ms(run: dict[str, Any]) -> float:
+    return float((run["detect_ms_p50"] or 0.0) + (run["embed_ms_p50"] or 0.0))
+
+
+def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """accuracy_vs_latency.png (Pareto front), roc.png, eer.png and success_rate.png in ``out_dir/charts``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from facebench.metrics.roc import roc_curve
+
+    folder = out_dir / "charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    names = [run["pipeline"] for run in runs]
+
+    latency = [_total_ms(run) for run in runs]
+    accuracy = [100 * run["accuracy_mean"] for run in runs]
+    front = pareto_front(latency, accuracy)
+    figure, axis = plt.subplots(figsize=(9, 6))
+    axis.scatter(latency, accuracy, c="tab:blue", zorder=3)
+    for x, y, label in zip(latency, accuracy, names, strict=True):
+        axis.annotate(label, (x, y), fontsize=7, xytext=(4, 2), textcoords="offset points")
+    axis.plot(
+        [latency[i] for i in front], [accuracy[i] for i in front], "r--", label="Pareto front", zorder=2
+    )
+    axis.set_xlabel("detect + embed, median ms per image (batch 1)")
+    axis.set_ylabel("verification accuracy %")
+    axis.set_title("Accuracy against latency")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    written.append(folder / "accuracy_vs_latency.png")
+    figure.savefig(written[-1], dpi=120)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(8, 6))
+    for name in names:
+        scores, same = read_scores(out_dir / "scores" / f"{name}.csv")
+        fpr, tpr, _ = roc_curve(scores, same)
+        axis.plot(np.maximum(fpr, 1e-5), tpr, label=name, linewidth=1.2)
+    axis.set_xscale("log")
+    axis.set_xlim(1e-4, 1)
+    axis.set_xlabel("false accept rate")
+    axis.set_ylabel("true accept rate")
+    axis.set_title("ROC")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
+    written.append(folder / "roc.png")
+    figure.savefig(written[-1], dpi=120)
+    plt.close(figure)
+
+    for key, title, filename in (
+        ("eer", "Equal error rate %", "eer.png"),
+        ("success_rate", "Face found %", "success_rate.png"),
+    ):
+        figure, axis = plt.subplots(figsize=(9, 0.5 * len(runs) + 1.5))
+        values = [100 * run[key] for run in runs]
+        axis.barh(names, values, color="tab:orange" if key == "eer" else "tab:green")
+        for y, value in enumerate(values):
+            axis.text(value, y, f" {value:.2f}", va="center", fontsize=8)
+        axis.set_title(title)
+        axis.tick_params(axis="y", labelsize=7)
+        figure.tight_layout()
+        written.append(folder / filename)
+        figure.savefig(written[-1], dpi=120)
+        plt.close(figure)
+    return written

@@ -1,0 +1,166 @@
+"""One self-contained, interactive HTML report: plotly.js is inlined, so it works offline, with no CDN."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facebench.report.charts import pareto_front, read_scores
+
+__all__ = ["write_html_report"]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: right; }
+th { background: #f3f3f3; cursor: pointer; }
+td:first-child, th:first-child { text-align: left; }
+.note { color: #666; font-size: 0.85rem; }
+"""
+
+_SORT_SCRIPT = """
+document.querySelectorAll('th').forEach(function (header, column) {
+  header.addEventListener('click', function () {
+    var body = header.closest('table').querySelector('tbody');
+    var rows = Array.from(body.rows);
+    var ascending = header.dataset.ascending !== 'true';
+    header.dataset.ascending = ascending;
+    rows.sort(function (a, b) {
+      var x = a.cells[column].dataset.value, y = b.cells[column].dataset.value;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var order = isNaN(nx) || isNaN(ny) ? x.localeCompare(y) : nx - ny;
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});
+"""
+
+
+def _cell(value: Any, text: str | None = None) -> str:
+    shown = html.escape(text if text is not None else str(value))
+    return f'<td data-value="{html.escape(str(value))}">{shown}</td>'
+
+
+def _table(runs: list[dict[str, Any]]) -> str:
+    headers = [
+        "pipeline",
+        "accuracy %",
+        "± std",
+        "95% CI",
+        "AUC",
+        "EER %",
+        "TAR@1e-3",
+        "face found %",
+        "detect ms",
+        "embed ms",
+    ]
+    rows = []
+    for run in runs:
+        tar = run["tar_at_far"].get("0.001")
+        low, high = run["accuracy_ci95"]
+        rows.append(
+            "<tr>"
+            + _cell(run["pipeline"])
+            + _cell(100 * run["accuracy_mean"], f"{100 * run['accuracy_mean']:.2f}")
+            + _cell(100 * run["accuracy_std"], f"{100 * run['accuracy_std']:.2f}")
+            + _cell(100 * low, f"{100 * low:.2f}–{100 * high:.2f}")
+            + _cell(run["auc"], f"{run['auc']:.4f}")
+            + _cell(100 * run["eer"], f"{100 * run['eer']:.2f}")
+            + _cell(-1 if tar is None else tar, "n/a" if tar is None else f"{tar:.4f}")
+            + _cell(100 * run["success_rate"], f"{100 * run['success_rate']:.2f}")
+            + _cell(run["detect_ms_p50"])
+            + _cell(run["embed_ms_p50"])
+            + "</tr>"
+        )
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def write_html_report(payload: dict[str, Any], out_dir: Path) -> Path:
+    """``out_dir/report.html`` from a results.json payload and the scores/ folder beside it."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from facebench.metrics.roc import roc_curve
+
+    runs = payload["runs"]
+    latency = [float((r["detect_ms_p50"] or 0) + (r["embed_ms_p50"] or 0)) for r in runs]
+    accuracy = [100 * r["accuracy_mean"] for r in runs]
+    front = pareto_front(latency, accuracy)
+    scatter = go.Figure()
+    scatter.add_trace(
+        go.Scatter(
+            x=latency,
+            y=accuracy,
+            mode="markers",
+            text=[r["pipeline"] for r in runs],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * r["accuracy_ci95"][1] - a for r, a in zip(runs, accuracy, strict=True)],
+                "arrayminus": [a - 100 * r["accuracy_ci95"][0] for r, a in zip(runs, accuracy, strict=True)],
+            },
+            hovertemplate="%{text}<br>%{y:.2f}% at %{x:.1f} ms<extra></extra>",
+            name="pipelines (95% CI)",
+        )
+    )
+    scatter.add_trace(
+        go.Scatter(
+            x=[latency[i] for i in front],
+            y=[accuracy[i] for i in front],
+            mode="lines",
+            name="Pareto front",
+            line={"dash": "dash"},
+        )
+    )
+    scatter.update_layout(
+        title="Accuracy against latency",
+        xaxis_title="detect + embed ms (median, batch 1)",
+        yaxis_title="accuracy %",
+    )
+
+    roc = go.Figure()
+    for run in runs:
+        scores, same = read_scores(out_dir / "scores" / f"{run['pipeline']}.csv")
+        fpr, tpr, _ = roc_curve(scores, same)
+        step = max(1, len(fpr) // 600)  # keep the page light: a few hundred points per curve
+        roc.add_trace(
+            go.Scatter(x=np.maximum(fpr[::step], 1e-5), y=tpr[::step], mode="lines", name=run["pipeline"])
+        )
+    roc.update_layout(
+        title="ROC", xaxis={"type": "log", "title": "false accept rate"}, yaxis_title="true accept rate"
+    )
+
+    environment = payload.get("environment", {})
+    figures = "".join(
+        pio.to_html(figure, include_plotlyjs=(index == 0), full_html=False)
+        for index, figure in enumerate((scatter, roc))
+    )
+    comparisons = [c for c in payload.get("comparisons", []) if c["p_value"] < 0.05]
+    comparison_items = "".join(
+        f"<li>{html.escape(c['first'])} vs {html.escape(c['second'])}: p = {c['p_value']:.2g}</li>"
+        for c in comparisons
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>facebench report</title><style>{_STYLE}</style></head>
+<body>
+<h1>facebench benchmark</h1>
+<p class="note">{html.escape(str(environment.get("cpu", "")))}, {environment.get("cores", "?")} cores,
+threads={environment.get("threads", "?")}; {html.escape(json.dumps(environment.get("versions", {})))}</p>
+<h2>Pipelines</h2>
+<p class="note">Click a column to sort. Accuracy: LFW protocol, threshold chosen on the other folds.</p>
+{_table(runs)}
+{figures}
+<h2>Significant differences (exact McNemar, p &lt; 0.05)</h2>
+<ul>{comparison_items or "<li>none</li>"}</ul>
+<script>{_SORT_SCRIPT}</script>
+</body></html>
+"""
+    path = out_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
