@@ -366,7 +366,7 @@ def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 @app.command("benchmark")
 def benchmark_command(
-    dataset: Annotated[str, typer.Option(help="Pair dataset: lfw.")] = "lfw",
+    dataset: Annotated[str, typer.Option(help="Pair dataset: lfw, cfp_ff, cfp_fp or csv:<file>.")] = "lfw",
     detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors.")] = None,
     recognizers: Annotated[str | None, typer.Option(help="Comma-separated recognizers.")] = None,
     align: Annotated[str | None, typer.Option(help="Comma-separated: similarity, none, eyes.")] = None,
@@ -390,13 +390,10 @@ def benchmark_command(
     import numpy as np
 
     from facebench.bench.engine import DEFAULT_GRID, run_benchmark
-    from facebench.datasets import load_lfw_pairs
-    from facebench.datasets.lfw import VerificationPairs
+    from facebench.datasets import VerificationPairs, load_pair_dataset
 
-    if dataset != "lfw":
-        raise _fail(f"Expected --dataset to be lfw, but got {dataset!r}")
     try:
-        pairs = load_lfw_pairs(data_root)
+        pairs = load_pair_dataset(dataset, data_root)
         if folds:
             wanted = np.array([int(f) - 1 for f in folds.split(",")])
             keep = np.isin(pairs.fold, wanted)

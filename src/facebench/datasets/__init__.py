@@ -1,6 +1,34 @@
 """Benchmark datasets: pair lists and image locations, read from `$FACEBENCH_HOME/data/<name>/`."""
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from facebench.datasets.cfp import load_cfp_pairs as load_cfp_pairs
 from facebench.datasets.lfw import VerificationPairs as VerificationPairs
 from facebench.datasets.lfw import load_lfw_pairs as load_lfw_pairs
+from facebench.datasets.pairs_csv import load_pairs_csv as load_pairs_csv
+from facebench.errors import FacebenchError
 
-__all__ = ["VerificationPairs", "load_lfw_pairs"]
+__all__ = [
+    "PAIR_DATASETS",
+    "VerificationPairs",
+    "load_cfp_pairs",
+    "load_lfw_pairs",
+    "load_pair_dataset",
+    "load_pairs_csv",
+]
+
+PAIR_DATASETS = ("lfw", "cfp_ff", "cfp_fp", "csv:<file>")
+
+
+def load_pair_dataset(name: str, root: str | os.PathLike[str] | None = None) -> VerificationPairs:
+    """A verification dataset by name: ``lfw``, ``cfp_ff``, ``cfp_fp`` or ``csv:<path>``."""
+    if name == "lfw":
+        return load_lfw_pairs(root)
+    if name in ("cfp_ff", "cfp_fp"):
+        return load_cfp_pairs(root, "FF" if name == "cfp_ff" else "FP")
+    if name.startswith("csv:"):
+        return load_pairs_csv(Path(name[4:]))
+    raise FacebenchError(f"Expected --dataset to be one of {', '.join(PAIR_DATASETS)}, but got {name!r}")
