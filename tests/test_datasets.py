@@ -111,3 +111,33 @@ def test_pairs_csv_errors_name_the_problem(tmp_path):
         load_pairs_csv(bad)
     with pytest.raises(FacebenchError, match="Expected --dataset"):
         load_pair_dataset("megaface")
+
+
+def test_identification_on_lfw_identity_folders(lfw_root, tmp_path):
+    from facebench.datasets.identities import load_identity_folders
+
+    root = tmp_path / "people"
+    for name in ("George_W_Bush", "Colin_Powell", "Tony_Blair", "Aaron_Eckhart"):
+        (root / name).mkdir(parents=True)
+        for image in sorted((lfw_root / name).glob("*.jpg"))[:4]:
+            (root / name / image.name).symlink_to(image)
+    data = load_identity_folders(root)
+    assert len(data.gallery) == 4 and len(data.probes) == 9  # Aaron_Eckhart has one image: a distractor
+    out = tmp_path / "ident"
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval-identification",
+            "--data-root",
+            str(root),
+            "-d",
+            "yunet",
+            "-r",
+            "mobilefacenet_tflite",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "identification.json").read_text())
+    assert record["probes"] == 9 and record["rank1"] >= 8 / 9 and record["cmc"][-1] == 1.0

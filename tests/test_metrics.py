@@ -114,3 +114,24 @@ def test_mcnemar_exact_hand_values():
     assert (only_first, only_second) == (4, 0)
     assert p == pytest.approx(2 * 0.5**4)  # two-sided exact binomial
     assert mcnemar_exact(first, first)[2] == 1.0
+
+
+# --- identification ----------------------------------------------------------------------------
+from facebench.metrics.identification import cmc_curve  # noqa: E402
+
+
+def test_cmc_hand_computed():
+    gallery = ["a", "b", "c"]
+    probes = ["a", "b", "c", "a"]
+    similarity = np.array(
+        [
+            [0.9, 0.1, 0.2],  # a: rank 1
+            [0.8, 0.7, 0.1],  # b: rank 2 (a scores higher)
+            [0.5, 0.6, 0.4],  # c: rank 3
+            [np.nan, np.nan, np.nan],  # a without a face: never identified
+        ]
+    )
+    curve = cmc_curve(similarity, probes, gallery, max_rank=3)
+    assert curve.tolist() == [0.25, 0.5, 0.75]
+    with pytest.raises(ValueError, match="closed-set"):
+        cmc_curve(similarity[:1], ["z"], gallery)

@@ -429,6 +429,34 @@ def benchmark_command(
     )
 
 
+@app.command("eval-identification")
+def eval_identification(
+    data_root: Annotated[Path, typer.Option(help="Identity folders: <root>/<identity>/<image>.")],
+    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
+    min_images: Annotated[int, typer.Option(help="Only identities with at least this many images.")] = 1,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("runs/identification"),
+) -> None:
+    """Closed-set identification: gallery = first image per identity, probes = the rest; rank-1/5 and CMC."""
+    from facebench.bench.identification import run_identification
+    from facebench.datasets.identities import load_identity_folders
+    from facebench.detectors import create as create_detector
+    from facebench.recognizers import create as create_recognizer
+
+    try:
+        data = load_identity_folders(data_root, min_images)
+        record = run_identification(
+            data, create_detector(detector), create_recognizer(recognizer), align, out
+        )  # type: ignore[arg-type]
+    except (FacebenchError, ValueError) as error:
+        raise _fail(str(error)) from None
+    print(
+        f"{detector} + {align} + {recognizer}: rank-1 {100 * record['rank1']:.2f} %, rank-5 "
+        f"{100 * (record['rank5'] or 0):.2f} % ({record['probes']} probes, gallery {record['gallery']})"
+    )
+
+
 @app.command("eval-detection")
 def eval_detection(
     detector: Annotated[str, typer.Option("--detector", "-d", help="Detector name.")],

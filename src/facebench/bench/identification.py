@@ -1,0 +1,48 @@
+"""Identification benchmark: embed gallery and probes through the cached stages, then CMC."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facebench.align import AlignMethod
+from facebench.bench.stages import detect_central_faces, embed_central_faces
+from facebench.bench.store import ResultStore
+from facebench.datasets.identities import IdentificationSet
+from facebench.detectors import Detector
+from facebench.metrics.identification import cmc_curve
+from facebench.recognizers import Recognizer
+
+__all__ = ["run_identification"]
+
+
+def run_identification(
+    data: IdentificationSet, detector: Detector, recognizer: Recognizer, method: AlignMethod, out_dir: Path
+) -> dict[str, Any]:
+    """Rank-1/rank-5 and the CMC up to rank 20; writes ``identification.json`` in ``out_dir``."""
+    with ResultStore(out_dir) as store:
+        detected = detect_central_faces(detector, data.images, store)
+        embedded = embed_central_faces(recognizer, method, detector, detected.rows, store)
+    gallery = np.stack([embedded.rows[str(p)] for p in data.gallery])
+    probes = np.stack([embedded.rows[str(p)] for p in data.probes])
+    similarity = np.stack(
+        [recognizer.similarity(np.repeat(row[None], len(gallery), 0), gallery) for row in probes]
+    )
+    curve = cmc_curve(similarity, data.probe_identity, data.gallery_identity)
+    record = {
+        "detector": detector.name,
+        "align": method,
+        "recognizer": recognizer.name,
+        "gallery": len(data.gallery),
+        "probes": len(data.probes),
+        "rank1": round(float(curve[0]), 6),
+        "rank5": round(float(curve[4]), 6) if len(curve) >= 5 else None,
+        "cmc": [round(float(v), 6) for v in curve],
+        "probes_without_face": int(np.isnan(probes).any(axis=1).sum()),
+        "policy": "gallery = first image per identity, probes = the rest; a probe without a face is never identified",
+    }
+    (out_dir / "identification.json").write_text(json.dumps(record, indent=2))
+    return record
