@@ -9,6 +9,7 @@ an exact McNemar test on the same pairs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -93,6 +94,62 @@ def _environment(threads: int | None) -> dict[str, Any]:
     }
 
 
+_COST_FIELDS = ("size_mb", "params_m", "gflops", "peak_rss_mb", "model_rss_mb", "faces_per_s", "best_batch")
+
+
+def _cost_record(values: np.ndarray) -> dict[str, float | None]:
+    return {
+        k: (None if np.isnan(v) else round(float(v), 4)) for k, v in zip(_COST_FIELDS, values, strict=True)
+    }
+
+
+def _model_cost(
+    store: ResultStore, model: Any, kind: str, sample: Path, crops: np.ndarray | None
+) -> dict[str, Any]:
+    """Size, parameters, GFLOPs, memory and best-batch throughput of one model (cached in the store)."""
+    from facebench.bench.cost import (
+        file_bytes,
+        measure_memory,
+        onnx_gflops_and_params,
+        torch_gflops_and_params,
+    )
+    from facebench.image import load_image
+
+    config = store.register({"stage": "cost", "kind": kind, "sample": str(sample), **model.config})
+    cached = store.get_many("cost", config, ["model"])
+    if "model" in cached:
+        return _cost_record(cached["model"])
+    values = np.full(len(_COST_FIELDS), np.nan)
+    size = file_bytes(model.card, model.store)
+    values[0] = np.nan if size is None else size / 2**20
+    graph = None
+    if kind == "detector":
+        height, width = load_image(sample).shape[:2]
+        graph = model.cost_graph(width, height)
+    else:
+        module = model.cost_module()
+        if module is not None:
+            template = model.template
+            graph = ("torch", module, (1, 3, template.height, template.width))
+    if graph is not None:
+        counter = onnx_gflops_and_params if graph[0] == "onnx" else torch_gflops_and_params
+        values[2], params = counter(graph[1], graph[2])
+        values[1] = params / 1e6
+    memory = measure_memory(kind, model.name, sample)
+    values[3], values[4] = memory["peak_rss_mb"], memory["model_rss_mb"]
+    if kind == "recognizer" and crops is not None and len(crops):
+        best = (0.0, 1)
+        for batch in sorted({1, 8, 32, min(64, len(crops))}):
+            start = time.perf_counter()
+            for first in range(0, len(crops), batch):
+                model.embed_aligned(crops[first : first + batch])
+            best = max(best, (len(crops) / (time.perf_counter() - start), batch))
+        values[5], values[6] = best
+    store.put("cost", config, "model", values.astype(np.float32))
+    store.commit()
+    return _cost_record(values.astype(np.float32))
+
+
 def _fold_decisions(scores: np.ndarray, pairs: VerificationPairs, thresholds: np.ndarray) -> np.ndarray:
     """Per pair, whether the pipeline decided correctly with its own fold's threshold."""
     folds = np.unique(pairs.fold)
@@ -113,6 +170,7 @@ def run_benchmark(
     flip: bool = False,
     threads: int | None = None,
     show_progress: bool = True,
+    measure_cost: bool = True,
 ) -> BenchmarkResult:
     """Run the grid and write results.json, results.csv, scores/ and README.md into ``out_dir``."""
     for method in align:
@@ -131,6 +189,7 @@ def run_benchmark(
             detector = create_detector(detector_name, threads=threads)
             detected = detect_central_faces(detector, images, store, show_progress=show_progress)
             found = sum(not np.isnan(row[:5]).any() for row in detected.rows.values())
+            detector_cost = _model_cost(store, detector, "detector", images[0], None) if measure_cost else {}
             for recognizer_name, recognizer in built_recognizers.items():
                 for method in align:
                     pipeline = Pipeline(detector_name, method, recognizer_name)
@@ -192,6 +251,18 @@ def run_benchmark(
                             "config": {"detector": detector.config, "recognizer": recognizer.config},
                         }
                     )
+                    if measure_cost:
+                        crops = _sample_crops(recognizer, method, detected.rows, images[:64])
+                        recognizer_cost = _model_cost(store, recognizer, "recognizer", images[0], crops)
+                        runs[-1]["cost"] = {"detector": detector_cost, "recognizer": recognizer_cost}
+                        runs[-1]["peak_rss_mb"] = _sum(
+                            detector_cost.get("peak_rss_mb"), recognizer_cost.get("model_rss_mb")
+                        )
+                        runs[-1]["size_mb"] = _sum(
+                            detector_cost.get("size_mb"), recognizer_cost.get("size_mb")
+                        )
+                        runs[-1]["gflops"] = _sum(detector_cost.get("gflops"), recognizer_cost.get("gflops"))
+                        runs[-1]["embed_faces_per_s_best"] = recognizer_cost.get("faces_per_s")
                     _write_scores(out_dir / "scores" / f"{pipeline.name}.csv", pairs, scores)
 
     comparisons = []
@@ -209,6 +280,27 @@ def run_benchmark(
     result = BenchmarkResult(runs, comparisons, _environment(threads), out_dir, skipped)
     _write_outputs(result)
     return result
+
+
+def _sum(*values: float | None) -> float | None:
+    """Sum of the known parts (``None`` when any is unknown: a partial total would mislead)."""
+    return None if any(v is None for v in values) else round(sum(values), 4)  # type: ignore[arg-type]
+
+
+def _sample_crops(
+    recognizer: Any, method: str, rows: dict[str, np.ndarray], images: list[Path]
+) -> np.ndarray:
+    """Aligned crops of up to 64 dataset faces, for the throughput measurement."""
+    from facebench.bench.stages import face_from_row
+    from facebench.image import load_image
+
+    crops = []
+    for path in images:
+        face = face_from_row(rows[str(path)])
+        if face is not None:
+            with contextlib.suppress(ValueError):
+                crops.append(recognizer.align(load_image(path), [face], method)[0])
+    return np.stack(crops) if crops else np.zeros((0,))
 
 
 def _write_scores(path: Path, pairs: VerificationPairs, scores: np.ndarray) -> None:
@@ -249,8 +341,9 @@ def _write_outputs(result: BenchmarkResult) -> None:
         "",
         f"Machine: {result.environment['cpu']}, {result.environment['cores']} cores, threads={result.environment['threads']}.",
         "",
-        "| pipeline | accuracy % | 95% CI | AUC | EER % | TAR@FAR=1e-3 | face found % | detect ms p50 | embed ms p50 |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| pipeline | accuracy % | 95% CI | AUC | EER % | TAR@FAR=1e-3 | face found % | detect ms p50 | embed ms p50 "
+        "| peak RSS MB | size MB | GFLOPs |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in sorted(result.runs, key=lambda r: -r["accuracy_mean"]):
         tar = run["tar_at_far"].get("0.001")
@@ -259,10 +352,11 @@ def _write_outputs(result: BenchmarkResult) -> None:
             f"| {run['pipeline']} | {100 * run['accuracy_mean']:.2f} ± {100 * run['accuracy_std']:.2f} | "
             f"{100 * low:.2f}–{100 * high:.2f} | {run['auc']:.4f} | {100 * run['eer']:.2f} | "
             f"{'n/a' if tar is None else f'{tar:.4f}'} | {100 * run['success_rate']:.2f} | "
-            f"{run['detect_ms_p50']} | {run['embed_ms_p50']} |"
+            f"{run['detect_ms_p50']} | {run['embed_ms_p50']} | {run.get('peak_rss_mb')} | "
+            f"{run.get('size_mb')} | {run.get('gflops')} |"
         )
     for skip in result.skipped:
-        lines.append(f"| {skip['pipeline']} | skipped: {skip['reason']} | | | | | | | |")
+        lines.append(f"| {skip['pipeline']} | skipped: {skip['reason']} | | | | | | | | | | |")
     significant = [c for c in result.comparisons if c["p_value"] < 0.05]
     lines += [
         "",

@@ -141,6 +141,11 @@ class Detector(ABC):
         """`detect` for each image (detectors that can batch natively override this)."""
         return [self.detect(image) for image in images]
 
+    def cost_graph(self, width: int, height: int) -> tuple[str, Any, tuple[int, ...]] | None:
+        """What to count GFLOPs on for an image of this size: ("onnx", path, shape) or
+        ("torch", module, shape); ``None`` when the work depends on the content (cascades)."""
+        return None
+
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "detector")
         return f"{type(self).__name__}({options})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
-from facebench.ops.resize import resize_for_model
+from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import run_torch
 from facebench.types import NUM_LANDMARKS, Faces
 from facebench.zoo import load_torch_weights
@@ -102,6 +102,10 @@ class RetinaFaceMnet025(Detector):
         if (height, width) not in self._priors:
             self._priors[(height, width)] = prior_boxes(height, width, self.config_)
         return self._priors[(height, width)]
+
+    def cost_graph(self, width: int, height: int) -> tuple[str, Any, tuple[int, ...]]:
+        w, h = model_input_shape(width, height, self.input_size, stride=32)
+        return "torch", self.network, (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         resized = resize_for_model(image, self.input_size, stride=32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
-from facebench.ops.resize import resize_for_model
+from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
 
@@ -40,6 +40,10 @@ class YuNet(Detector):
         self.session = onnx_session(path, self.threads, any_input_size=True)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def cost_graph(self, width: int, height: int) -> tuple[str, Any, tuple[int, ...]]:
+        w, h = model_input_shape(width, height, self.input_size, stride=32)
+        return "onnx", self.store.resolve(self.card, path=self.weights), (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         resized = resize_for_model(image, self.input_size, stride=32)

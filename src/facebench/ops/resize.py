@@ -11,7 +11,7 @@ import numpy as np
 
 from facebench.types import Faces
 
-__all__ = ["InputSize", "Resized", "resize_for_model"]
+__all__ = ["InputSize", "Resized", "model_input_shape", "resize_for_model"]
 
 _POLICY = re.compile(r"^(original|max_side=(\d+)|fixed=(\d+)x(\d+))$")
 
@@ -85,6 +85,18 @@ class Resized:
         out[..., 0] = (out[..., 0] - self.offset_x) / self.scale
         out[..., 1] = (out[..., 1] - self.offset_y) / self.scale
         return out
+
+
+def model_input_shape(width: int, height: int, policy: InputSize, stride: int = 1) -> tuple[int, int]:
+    """(width, height) the network sees for an image of this size under ``policy``."""
+    if policy.kind == "fixed":
+        assert policy.width is not None and policy.height is not None
+        return policy.width, policy.height
+    scale = 1.0
+    if policy.kind == "max_side" and policy.max_side is not None and max(width, height) > policy.max_side:
+        scale = policy.max_side / max(width, height)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    return -(-new_w // stride) * stride, -(-new_h // stride) * stride
 
 
 def resize_for_model(

@@ -173,6 +173,11 @@ class Recognizer(ABC):
         rgb = load_image(image)
         return self.embed_aligned(self.align(rgb, faces, method))
 
+    def cost_module(self) -> Any | None:
+        """A float PyTorch module with this model's architecture, for counting GFLOPs (or ``None``)."""
+        runner = getattr(self, "runner", None)
+        return None if runner is None else runner.module
+
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "recognizer")
         return f"{type(self).__name__}({options})"

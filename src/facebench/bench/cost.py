@@ -1,0 +1,123 @@
+"""What a model costs besides time: file size, parameters, GFLOPs and peak memory.
+
+* size: bytes of the weight files the store resolved.
+* parameters: elements of the weights (PyTorch state dicts, ONNX initializers; int8 weights count
+  one each). LiteRT and dlib models report ``None``: their files do not separate weights cleanly.
+* GFLOPs: multiply-adds × 2 of convolutions and matrix products for one input at the size the
+  model actually runs (PyTorch: ``torch.utils.flop_counter``; ONNX: Conv/Gemm/MatMul nodes after
+  shape inference). Element-wise operations are not counted.
+* peak RSS: a fresh Python process loads the model and runs it once on a real image; reported is
+  its peak resident memory (VmHWM) and the increase over its resident memory just before the model
+  was built.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facebench.zoo import ModelStore, WeightCard
+
+__all__ = ["file_bytes", "measure_memory", "onnx_gflops_and_params", "torch_gflops_and_params"]
+
+
+def file_bytes(card: WeightCard, store: ModelStore) -> int | None:
+    """Total size of the card's weight files as found by the store (``None`` for built-in models)."""
+    sizes = [status.path.stat().st_size for status in store.status(card) if status.path is not None]
+    return sum(sizes) if sizes else None
+
+
+def torch_gflops_and_params(module: Any, input_shape: tuple[int, ...]) -> tuple[float, int]:
+    """GFLOPs of one forward pass on a zero input, and the number of weight elements."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    params = 0
+    for value in module.state_dict().values():
+        if isinstance(value, torch.Tensor):
+            params += value.numel()
+        elif isinstance(value, tuple):  # packed int8 Linear: (weight, bias)
+            params += sum(part.numel() for part in value if isinstance(part, torch.Tensor))
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        module(torch.zeros(input_shape))
+    return counter.get_total_flops() / 1e9, params
+
+
+def onnx_gflops_and_params(path: Path, input_shape: tuple[int, ...]) -> tuple[float, int]:
+    """GFLOPs of Conv/Gemm/MatMul nodes for ``input_shape`` (after shape inference), and initializer elements."""
+    import onnx
+    from onnx import numpy_helper, shape_inference
+
+    model = onnx.load(str(path))
+    graph_input = model.graph.input[0]
+    dims = graph_input.type.tensor_type.shape.dim
+    for dim, size in zip(dims, input_shape, strict=False):
+        dim.ClearField("dim_param")
+        dim.dim_value = size
+    for output in model.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    del model.graph.value_info[:]
+    inferred = shape_inference.infer_shapes(model)
+    shapes = {}
+    for info in list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input):
+        shapes[info.name] = [d.dim_value for d in info.type.tensor_type.shape.dim]
+    initializers = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    params = int(sum(array.size for array in initializers.values()))
+    flops = 0.0
+    for node in inferred.graph.node:
+        output = shapes.get(node.output[0])
+        if not output or any(d == 0 for d in output):
+            continue
+        if node.op_type == "Conv" and node.input[1] in initializers:
+            weight = initializers[node.input[1]]  # (out, in/groups, kh, kw)
+            flops += 2.0 * np.prod(output) * np.prod(weight.shape[1:])
+        elif node.op_type in ("Gemm", "MatMul"):
+            left = shapes.get(node.input[0]) or list(getattr(initializers.get(node.input[0]), "shape", []))
+            if left:
+                flops += 2.0 * np.prod(output) * left[-1]
+    return flops / 1e9, params
+
+
+# ru_maxrss survives execve on Linux (a child starts with its parent's peak), so the probe reads
+# its own address space's VmRSS / VmHWM from /proc instead.
+_PROBE = """
+import json, sys
+def kib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+kind, name, image = sys.argv[1], sys.argv[2], sys.argv[3]
+import facebench
+from facebench import detectors, recognizers
+rgb = facebench.load_image(image)
+faces = detectors.create("yunet").detect(rgb)[:1] if kind == "recognizer" else None
+before = kib("VmRSS")
+if kind == "detector":
+    detectors.create(name).detect(rgb)
+else:
+    recognizers.create(name).embed_faces(rgb, faces)
+peak = kib("VmHWM")
+print(json.dumps({"peak_rss_mb": peak / 1024, "model_rss_mb": (peak - before) / 1024}))
+"""
+
+
+def measure_memory(kind: str, name: str, image: Path, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Peak RSS (MiB) of a fresh process running model ``name`` once, and the model's increase."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, kind, name, str(image)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"memory probe for {name} failed: {result.stderr[-500:]}")
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    return {key: round(value, 1) for key, value in values.items()}
