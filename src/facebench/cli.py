@@ -320,25 +320,34 @@ def eval_lfw(
     data_root: Annotated[
         Path | None, typer.Option(help="Folder holding pairs.txt (default $FACEBENCH_HOME/data/lfw).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder (caches and results.json).")] = Path("runs/lfw"),
+    out: Annotated[Path, typer.Option(help="Output folder (store and results.json).")] = Path("runs/lfw"),
 ) -> None:
-    """LFW View-2 verification (6,000 pairs, 10 folds) for one detector + recognizer pipeline."""
-    from facebench.bench.verification import run_verification
+    """LFW View-2 verification (6,000 pairs, 10 folds) of one pipeline; runs accumulate in OUT/results.json."""
+    from facebench.bench.engine import run_benchmark
     from facebench.datasets import load_lfw_pairs
-    from facebench.detectors import create as create_detector
-    from facebench.recognizers import create as create_recognizer
 
+    previous_file = out / "results.json"
+    previous = json.loads(previous_file.read_text())["runs"] if previous_file.is_file() else []
     try:
         pairs = load_lfw_pairs(data_root)
-        model = create_detector(detector)
-        embedder = create_recognizer(recognizer, flip=flip, engine=engine, normalize=normalize)
+        options: dict[str, Any] = {"normalize": normalize, **({"engine": engine} if engine else {})}
+        result = run_benchmark(
+            pairs,
+            out,
+            dataset="lfw",
+            detectors=(detector,),
+            recognizers=(recognizer,),
+            align=(align,),
+            flip=flip,
+            show_progress=True,
+            measure_cost=False,
+            recognizer_options=options,
+        )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
-    run = run_verification(pairs, model, embedder, align, out)  # type: ignore[arg-type]
-    out.mkdir(parents=True, exist_ok=True)
-    results_file = out / "results.json"
-    previous = json.loads(results_file.read_text()) if results_file.is_file() else {"runs": []}
-    record = run.to_dict()
+    if not result.runs:
+        raise _fail(f"the pipeline was skipped: {result.skipped[0]['reason']}")
+    record = result.runs[0]
 
     def identity(run: dict[str, Any]) -> tuple[Any, ...]:
         options = run["config"]["recognizer"]
@@ -348,15 +357,19 @@ def eval_lfw(
             run["align"],
             options["flip"],
             options.get("normalize", True),
+            options["engine"],
         )
 
-    previous["runs"] = [r for r in previous["runs"] if identity(r) != identity(record)] + [record]
-    results_file.write_text(json.dumps(previous, indent=2))
-    variant = (" (flip)" if flip else "") + ("" if normalize else f" (raw, {embedder.metric})")
+    runs = [r for r in previous if identity(r) != identity(record)] + [record]
+    previous_file.write_text(json.dumps({"runs": runs, "environment": result.environment}, indent=2))
+    variant = (" (flip)" if flip else "") + (
+        "" if normalize else f" (raw, {record['config']['recognizer']['metric']})"
+    )
     print(
-        f"{detector} + {align} + {recognizer}{variant}: accuracy {run.accuracy} "
-        f"on {run.pairs} pairs; {run.failed_images} image(s) without a face, {run.failed_pairs} pair(s) "
-        f"counted as failures; {run.seconds:.0f} s"
+        f"{detector} + {align} + {recognizer}{variant}: accuracy {100 * record['accuracy_mean']:.2f} ± "
+        f"{100 * record['accuracy_std']:.2f} % on {record['pairs']} pairs; AUC {record['auc']:.4f}, EER "
+        f"{100 * record['eer']:.2f} %; face found in {100 * record['success_rate']:.2f} % of images, "
+        f"{record['failed_pairs']} pair(s) counted as failures; all-pairs threshold {record['threshold_all_pairs']}"
     )
 
 
