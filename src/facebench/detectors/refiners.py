@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from facebench.errors import UnknownNameError
+from facebench.registry import Registry
 from facebench.types import Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
-from facebench.zoo.registry import suggest
 
 __all__ = ["Refiner", "create_refiner", "list_refiners", "register_refiner"]
 
@@ -52,25 +50,10 @@ class Refiner(ABC):
         return Faces(faces.boxes, faces.scores, points, f"{faces.detector}+{self.name}", dense)
 
 
-_REFINERS: dict[str, type[Refiner]] = {}
-RefinerT = TypeVar("RefinerT", bound=type[Refiner])
-
-
-def register_refiner(cls: RefinerT) -> RefinerT:
-    _REFINERS[cls.name] = cls
-    return cls
-
-
-def list_refiners(pattern: str = "*") -> list[str]:
-    return sorted(name for name in _REFINERS if fnmatch.fnmatch(name, pattern))
+REFINERS: Registry[Refiner] = Registry("refine")
+register_refiner = REFINERS.register
+list_refiners = REFINERS.names
 
 
 def create_refiner(name: str, **options: Any) -> Refiner:
-    try:
-        cls = _REFINERS[name]
-    except KeyError:
-        known = list_refiners()
-        raise UnknownNameError(
-            f"Expected argument `refine` to be one of {', '.join(known)}, but got {name!r}.{suggest(name, known)}"
-        ) from None
-    return cls(**options)
+    return REFINERS.create(name, **options)

@@ -19,7 +19,7 @@ import numpy as np
 
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import register_recognizer
-from facebench.recognizers.torch_engine import TorchModelRunner
+from facebench.recognizers.torch_engine import runner_for
 from facebench.zoo import load_torch_weights
 
 __all__ = ["EdgeFaceDequant", "EdgeFaceQuantized", "dequantized_edgeface", "quantized_edgeface"]
@@ -105,15 +105,7 @@ class EdgeFaceDequant(_EdgeFace):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        template = self.template
-        self.runner = TorchModelRunner(
-            dequantized_edgeface(self.card_name, self._state()),
-            engine=self.engine,
-            input_shape=(3, template.height, template.width),
-            cache_dir=self.store.cache_dir,
-            cache_key=f"{self.name}:{self.card.files[0].sha256}",
-            threads=self.threads,
-        )
+        self.runner = runner_for(self, dequantized_edgeface(self.card_name, self._state()))
 
     def _forward(self, blob: np.ndarray) -> np.ndarray:
         return self.runner(blob)

@@ -13,7 +13,7 @@ import numpy as np
 from facebench.ops.runtime import litert_interpreter
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import register_recognizer
-from facebench.recognizers.torch_engine import TorchModelRunner
+from facebench.recognizers.torch_engine import runner_for
 from facebench.zoo import load_torch_weights
 
 __all__ = ["MobileFaceNetCasia", "MobileFaceNetTflite"]
@@ -32,15 +32,7 @@ class MobileFaceNetCasia(Recognizer):
         checkpoint = load_torch_weights(self.card_name, path=self.weights, store=self.store)
         network = MobileFaceNet(self.embedding_dim)
         network.load_state_dict(checkpoint["net_state_dict"], strict=True)
-        template = self.template
-        self.runner = TorchModelRunner(
-            network,
-            engine=self.engine,
-            input_shape=(3, template.height, template.width),
-            cache_dir=self.store.cache_dir,
-            cache_key=f"{self.name}:{self.card.files[0].sha256}",
-            threads=self.threads,
-        )
+        self.runner = runner_for(self, network)
 
     def _forward(self, blob: np.ndarray) -> np.ndarray:
         return self.runner(blob)

@@ -11,7 +11,7 @@ import numpy as np
 
 from facebench.ops.runtime import onnx_session, run_torch
 
-__all__ = ["TorchModelRunner", "export_onnx"]
+__all__ = ["TorchModelRunner", "export_onnx", "runner_for"]
 
 ONNX_OPSET = 17
 
@@ -68,3 +68,16 @@ class TorchModelRunner:
         if self.session is not None:
             return self.session.run(None, {"input": blob})[0]
         return run_torch(self.module, blob, self.threads)[0]
+
+
+def runner_for(recognizer: Any, module: Any) -> TorchModelRunner:
+    """The runner for a float PyTorch recognizer, with its ONNX export keyed by its weights' hash."""
+    template = recognizer.template
+    return TorchModelRunner(
+        module,
+        engine=recognizer.engine,
+        input_shape=(3, template.height, template.width),
+        cache_dir=recognizer.store.cache_dir,
+        cache_key=f"{recognizer.name}:{recognizer.card.files[0].sha256}",
+        threads=recognizer.threads,
+    )
