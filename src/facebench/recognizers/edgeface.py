@@ -13,6 +13,7 @@ with the quantized ones in docs/RESULTS.md.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,9 +34,12 @@ def quantized_edgeface(card_name: str, state: dict[str, Any]) -> Any:
 
     from facebench.recognizers.nets.edgenext import EdgeFaceNet
 
-    model = torch.ao.quantization.quantize_dynamic(
-        EdgeFaceNet(_VARIANTS[card_name]), {torch.nn.Linear}, dtype=torch.qint8
-    )
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated upstream, but it is what the published files were made with
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        model = torch.ao.quantization.quantize_dynamic(
+            EdgeFaceNet(_VARIANTS[card_name]), {torch.nn.Linear}, dtype=torch.qint8
+        )
     model.load_state_dict(state, strict=True)
     return model.eval()
 
