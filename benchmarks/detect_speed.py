@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -23,16 +22,6 @@ def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -53,11 +42,10 @@ def main() -> None:
         os.environ["FACEBENCH_THREADS"] = str(args.threads)
 
     import cv2
-    import numpy as np
-    import onnxruntime
     import torch
 
     import facebench
+    from facebench.bench.environment import environment
     from facebench.detectors import create, list_detectors
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
@@ -94,15 +82,13 @@ def main() -> None:
         results.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
 
+    info = environment(args.threads)
     machine = {
-        "cpu": _cpu_name(),
-        "cores_available": len(os.sched_getaffinity(0)),
-        "threads": args.threads or "all",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "onnxruntime": onnxruntime.__version__,
-        "torch": torch.__version__,
-        "opencv": cv2.__version__,
+        "cpu": info["cpu"],
+        "cores_available": info["cores"],
+        "threads": info["threads"],
+        "python": info["python"],
+        **info["versions"],
         "lfw_images": len(lfw),
         "crowd_repeats": args.crowd_repeats,
         "batch": args.batch,

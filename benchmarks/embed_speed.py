@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,10 +30,10 @@ def main() -> None:
         os.environ["FACEBENCH_THREADS"] = str(args.threads)
 
     import numpy as np
-    import onnxruntime
     import torch
 
     import facebench
+    from facebench.bench.environment import environment
     from facebench.detectors import create as create_detector
     from facebench.recognizers import create, list_recognizers, recognizer_class
 
@@ -73,9 +72,10 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
 
+    info = environment(args.threads)
     machine = (
-        f"{platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, threads={args.threads or 'all'}; "
-        f"Python {platform.python_version()}, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}; "
+        f"{info['cpu']}, {info['cores']} cores, threads={info['threads']}; Python {info['python']}, "
+        f"torch {info['versions'].get('torch')}, onnxruntime {info['versions']['onnxruntime']}; "
         f"{len(samples)} aligned LFW faces per measurement"
     )
     if args.markdown:

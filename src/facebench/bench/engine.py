@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import os
-import platform
 import time
 from dataclasses import dataclass
 from itertools import combinations
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from facebench.align import ALIGN_METHODS
+from facebench.bench.environment import environment
 from facebench.bench.stages import detect_central_faces, embed_central_faces
 from facebench.bench.store import ResultStore
 from facebench.datasets.lfw import VerificationPairs
@@ -65,35 +64,6 @@ class BenchmarkResult:
 
 def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
-
-
-def _environment(threads: int | None) -> dict[str, Any]:
-    import cv2
-    import onnxruntime
-
-    versions = {"numpy": np.__version__, "onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__}
-    try:
-        import torch
-
-        versions["torch"] = torch.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)),
-        "threads": threads or "all",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-    }
 
 
 _COST_FIELDS = ("size_mb", "params_m", "gflops", "peak_rss_mb", "model_rss_mb", "faces_per_s", "best_batch")
@@ -285,7 +255,7 @@ def run_benchmark(
                 "p_value": p_value,
             }
         )
-    result = BenchmarkResult(runs, comparisons, _environment(threads), out_dir, skipped)
+    result = BenchmarkResult(runs, comparisons, environment(threads), out_dir, skipped)
     _write_outputs(result)
     return result
 

@@ -1,0 +1,44 @@
+"""The machine, threads and library versions recorded with every measurement."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cpu_name", "environment"]
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (or the platform's processor string elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(threads: int | None = None) -> dict[str, Any]:
+    """CPU, cores, threads, Python and the versions of the inference libraries."""
+    import cv2
+    import numpy as np
+    import onnxruntime
+
+    versions = {"numpy": np.__version__, "onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__}
+    try:
+        import torch
+
+        versions["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover - torch is an optional extra
+        pass
+    return {
+        "cpu": cpu_name(),
+        "cores": len(os.sched_getaffinity(0)),
+        "threads": threads or "all",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
