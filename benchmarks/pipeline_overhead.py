@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--detector", default="yunet")
     parser.add_argument("--recognizer", default="edgeface_xs_q")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="keep the benchmark folder here (default: a temp folder)"
+    )
     args = parser.parse_args()
     os.environ["FACEBENCH_THREADS"] = str(args.threads)
 
@@ -58,7 +61,9 @@ def main() -> None:
     bare = time.perf_counter() - start
     del images
 
-    out = Path(tempfile.mkdtemp(prefix="facebench-overhead-"))
+    out = args.out or Path(tempfile.mkdtemp(prefix="facebench-overhead-"))
+    if out.exists() and any(out.iterdir()):
+        sys.exit(f"{out} is not empty: the cold run needs an empty folder")
     command = [
         sys.executable,
         "-m",
@@ -79,7 +84,8 @@ def main() -> None:
         subprocess.run(command, check=True, capture_output=True)
         timings[label] = time.perf_counter() - start
     result = json.loads((out / "results.json").read_text())["runs"][0]
-    shutil.rmtree(out)
+    if args.out is None:
+        shutil.rmtree(out)
     print(
         json.dumps(
             {
