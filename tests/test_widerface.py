@@ -50,11 +50,11 @@ def test_eval_detection_writes_submission_files_and_ap(tmp_path):
     assert result.exit_code == 0, result.output
     import json
 
-    record = json.loads((tmp_path / "yunet" / "ap.json").read_text())
+    record = json.loads((tmp_path / "ap.json").read_text())
     assert (
         record["images_evaluated"] == 137 and 0.5 < record["easy"] <= 1.0 and record["hard"] < record["easy"]
     )
-    files = list((tmp_path / "yunet" / "detections").rglob("*.txt"))
+    files = list((tmp_path / "detections").rglob("*.txt"))
     assert len(files) == 137
     lines = files[0].read_text().splitlines()
     assert lines[0] == files[0].stem and int(lines[1]) == len(lines) - 2

@@ -479,7 +479,9 @@ def eval_detection(
     score_threshold: Annotated[
         float | None, typer.Option(help="Detections kept (AP wants a low one).")
     ] = 0.02,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("runs/widerface"),
+    out: Annotated[
+        Path, typer.Option(help="Writes OUT/detections/<event>/<image>.txt and OUT/ap.json.")
+    ] = Path("runs/widerface"),
 ) -> None:
     """WIDER FACE val AP (easy/medium/hard) on the val images present, official protocol."""
     from facebench.bench.detection import evaluate_widerface
@@ -493,7 +495,7 @@ def eval_detection(
         model = create_detector(detector, input_size=input_size, score_threshold=score_threshold)
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
-    record = evaluate_widerface(model, data, out / detector)
+    record = evaluate_widerface(model, data, out)
     print(
         f"{detector}: AP easy {record['easy']:.4f}, medium {record['medium']:.4f}, hard {record['hard']:.4f} "
         f"({record['input_size']}); {record['restriction']}"
