@@ -23,6 +23,7 @@ def test_lfw_view2_has_the_official_shape(shared_home):
 def test_lfw_view1_lists_without_header(shared_home):
     pairs = load_lfw_pairs(pairs_file="pairsDevTest.txt")
     assert len(pairs) == 1000 and pairs.is_same.sum() == 500 and set(pairs.fold.tolist()) == {0}
+    assert len(load_pair_dataset("lfw_view1")) == 1000
 
 
 @pytest.fixture

@@ -379,7 +379,9 @@ def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 @app.command("benchmark")
 def benchmark_command(
-    dataset: Annotated[str, typer.Option(help="Pair dataset: lfw, cfp_ff, cfp_fp or csv:<file>.")] = "lfw",
+    dataset: Annotated[
+        str, typer.Option(help="Pair dataset: lfw, lfw_view1, cfp_ff, cfp_fp or csv:<file>.")
+    ] = "lfw",
     detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors.")] = None,
     recognizers: Annotated[str | None, typer.Option(help="Comma-separated recognizers.")] = None,
     align: Annotated[str | None, typer.Option(help="Comma-separated: similarity, none, eyes.")] = None,

@@ -20,13 +20,16 @@ __all__ = [
     "load_pairs_csv",
 ]
 
-PAIR_DATASETS = ("lfw", "cfp_ff", "cfp_fp", "csv:<file>")
+PAIR_DATASETS = ("lfw", "lfw_view1", "cfp_ff", "cfp_fp", "csv:<file>")
 
 
 def load_pair_dataset(name: str, root: str | os.PathLike[str] | None = None) -> VerificationPairs:
-    """A verification dataset by name: ``lfw``, ``cfp_ff``, ``cfp_fp`` or ``csv:<path>``."""
+    """A verification dataset by name: ``lfw`` (View 2), ``lfw_view1`` (View 1's 1,000 DevTest pairs,
+    one fold), ``cfp_ff``, ``cfp_fp`` or ``csv:<path>``."""
     if name == "lfw":
         return load_lfw_pairs(root)
+    if name == "lfw_view1":
+        return load_lfw_pairs(root, pairs_file="pairsDevTest.txt")
     if name in ("cfp_ff", "cfp_fp"):
         return load_cfp_pairs(root, "FF" if name == "cfp_ff" else "FP")
     if name.startswith("csv:"):
