@@ -34,7 +34,7 @@ from facebench.recognizers import create as create_recognizer
 __all__ = ["DEFAULT_GRID", "BenchmarkResult", "Pipeline", "run_benchmark"]
 
 #: the fastest and the most accurate detector with landmarks, the most accurate recognizer and the
-#: cheapest one: four pipelines that span the trade-off, about 15 minutes cold on 2 cores.
+#: cheapest one: four pipelines that span the trade-off, about 8 minutes cold on 2 cores.
 DEFAULT_GRID: dict[str, tuple[str, ...]] = {
     "detectors": ("yunet", "retinaface_mnet025"),
     "recognizers": ("edgeface_xs_q", "mobilefacenet_tflite"),
