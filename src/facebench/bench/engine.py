@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from facebench.align import ALIGN_METHODS
+from facebench.align import ALIGN_METHODS, TEMPLATES
 from facebench.bench.environment import environment
 from facebench.bench.stages import detect_central_faces, embed_central_faces
 from facebench.bench.store import ResultStore
@@ -147,8 +147,9 @@ def run_benchmark(
 ) -> BenchmarkResult:
     """Run the grid and write results.json, results.csv, scores/ and README.md into ``out_dir``."""
     for method in align:
-        if method not in ALIGN_METHODS:
-            raise ValueError(f"Expected --align values among {', '.join(ALIGN_METHODS)}, but got {method!r}")
+        if method not in ALIGN_METHODS and method not in TEMPLATES:
+            choices = ", ".join([*ALIGN_METHODS, *TEMPLATES])
+            raise ValueError(f"Expected --align values among {choices}, but got {method!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     images = pairs.images
     runs: list[dict[str, Any]] = []
@@ -167,9 +168,21 @@ def run_benchmark(
                 for method in align:
                     pipeline = Pipeline(detector_name, method, recognizer_name)
                     reason = None
-                    if recognizer_name == "dlib_resnet" and method != "similarity":
+                    if method in TEMPLATES:
+                        # a template name means similarity alignment onto it: only the template the
+                        # recognizer was trained on makes sense
+                        own = recognizer.card.preprocess.template
+                        if own != method:
+                            reason = f"{recognizer_name} was trained on the {own} template, not {method}"
+                        method = "similarity"
+                    if reason is None and recognizer_name == "dlib_resnet" and method != "similarity":
                         reason = "dlib_resnet aligns with dlib's own 5-point chip only"
-                    elif method != "none" and not detector.gives_landmarks and detector.refiner is None:
+                    elif (
+                        reason is None
+                        and method != "none"
+                        and not detector.gives_landmarks
+                        and detector.refiner is None
+                    ):
                         reason = f"{detector_name} gives no landmarks; '{method}' alignment needs them (add a refiner)"
                     if reason is not None:
                         skipped.append({"pipeline": pipeline.name, "reason": reason})
