@@ -130,7 +130,7 @@ def test_report_and_charts_render_in_headless_chromium(clean_run, tmp_path):
     import re
     import shutil
 
-    for name in ("accuracy_vs_latency.png", "roc.png", "eer.png", "success_rate.png"):
+    for name in ("accuracy_vs_latency.png", "roc.png", "eer.png", "success_rate.png", "memory.png"):
         assert (clean_run / "charts" / name).stat().st_size > 5_000
     assert (clean_run / "aligned_examples" / "yunet.png").stat().st_size > 5_000
     report = clean_run / "report.html"

@@ -35,7 +35,8 @@ def _total_ms(run: dict[str, Any]) -> float:
 
 
 def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """accuracy_vs_latency.png (Pareto front), roc.png, eer.png and success_rate.png in ``out_dir/charts``."""
+    """accuracy_vs_latency.png (Pareto front), roc.png, eer.png, success_rate.png and memory.png in
+    ``out_dir/charts``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,13 +86,21 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     figure.savefig(written[-1], dpi=120)
     plt.close(figure)
 
-    for key, title, filename in (
-        ("eer", "Equal error rate %", "eer.png"),
-        ("success_rate", "Face found %", "success_rate.png"),
-    ):
+    bars = [
+        ("eer", "Equal error rate %", "eer.png", 100.0, "tab:orange"),
+        ("success_rate", "Face found %", "success_rate.png", 100.0, "tab:green"),
+        (
+            "peak_rss_mb",
+            "Peak memory, MB (detector process peak + recognizer increase)",
+            "memory.png",
+            1.0,
+            "tab:purple",
+        ),
+    ]
+    for key, title, filename, scale, color in bars:
         figure, axis = plt.subplots(figsize=(9, 0.5 * len(runs) + 1.5))
-        values = [100 * run[key] for run in runs]
-        axis.barh(names, values, color="tab:orange" if key == "eer" else "tab:green")
+        values = [scale * (run.get(key) or 0.0) for run in runs]
+        axis.barh(names, values, color=color)
         for y, value in enumerate(values):
             axis.text(value, y, f" {value:.2f}", va="center", fontsize=8)
         axis.set_title(title)
