@@ -175,8 +175,10 @@ def run_benchmark(
                         if own != method:
                             reason = f"{recognizer_name} was trained on the {own} template, not {method}"
                         method = "similarity"
-                    if reason is None and recognizer_name == "dlib_resnet" and method != "similarity":
-                        reason = "dlib_resnet aligns with dlib's own 5-point chip only"
+                    if reason is None and method not in recognizer.align_methods:
+                        reason = (
+                            f"{recognizer_name} takes only {', '.join(recognizer.align_methods)} alignment"
+                        )
                     elif (
                         reason is None
                         and method != "none"

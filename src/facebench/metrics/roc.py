@@ -7,7 +7,6 @@ other, so such a pair is rejected at every finite threshold (a false reject when
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,8 +91,3 @@ def tar_at_far(
         allowed = np.flatnonzero(fpr <= far + 1e-12)
         out[far] = float(tpr[allowed[-1]])
     return out
-
-
-def minimum_measurable_far(impostors: int) -> float:
-    """The smallest FAR an impostor set of this size can measure (``1/n``)."""
-    return 1.0 / impostors if impostors else math.inf

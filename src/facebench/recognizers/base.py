@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from facebench.align import AlignMethod, Template, align_face, get_template
+from facebench.align import ALIGN_METHODS, AlignMethod, Template, align_face, get_template
 from facebench.image import ImageInput, load_image
 from facebench.ops.blob import to_blob
 from facebench.types import Face, Faces
@@ -53,6 +53,8 @@ class Recognizer(ABC):
     max_batch_size: ClassVar[int | None] = None
     #: how the model's authors compare raw features: "cosine" or "euclidean"
     native_metric: ClassVar[str] = "cosine"
+    #: alignment methods this model can be fed
+    align_methods: ClassVar[tuple[str, ...]] = ALIGN_METHODS
 
     def __init__(
         self,
@@ -153,10 +155,17 @@ class Recognizer(ABC):
         features = np.concatenate(chunks).astype(np.float32)
         return l2_normalise(features) if self.normalize else features
 
+    def _check_method(self, method: str) -> None:
+        if method not in self.align_methods:
+            raise ValueError(
+                f"{self.name} takes only {', '.join(self.align_methods)} alignment; method {method!r} is not offered"
+            )
+
     def align(
         self, image: np.ndarray, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"
     ) -> np.ndarray:
         """``(N, H, W, 3)`` crops of ``faces`` in RGB ``image``, aligned to this model's template."""
+        self._check_method(method)
         faces = list(faces)
         template = self.template
         crops = [align_face(image, face.box, face.landmarks, template, method) for face in faces]

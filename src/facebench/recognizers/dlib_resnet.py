@@ -36,6 +36,7 @@ class DlibResNet(Recognizer):
     card_name: ClassVar[str] = "dlib_resnet"
     engines: ClassVar[tuple[str, ...]] = ("dlib",)
     native_metric: ClassVar[str] = "euclidean"
+    align_methods: ClassVar[tuple[str, ...]] = ("similarity",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -54,10 +55,7 @@ class DlibResNet(Recognizer):
     def align(
         self, image: np.ndarray, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"
     ) -> np.ndarray:
-        if method != "similarity":
-            raise ValueError(
-                f"dlib_resnet aligns with dlib's own 5-point chip only; method {method!r} is not offered"
-            )
+        self._check_method(method)
         faces = list(faces)
         if not faces:
             return np.zeros((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
