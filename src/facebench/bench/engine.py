@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import time
 from dataclasses import dataclass
 from itertools import combinations
@@ -31,7 +32,7 @@ from facebench.metrics.significance import mcnemar_exact, wilson_interval
 from facebench.metrics.verification import best_threshold, kfold_accuracy
 from facebench.recognizers import create as create_recognizer
 
-__all__ = ["DEFAULT_GRID", "BenchmarkResult", "Pipeline", "run_benchmark"]
+__all__ = ["DEFAULT_GRID", "BenchmarkResult", "Pipeline", "run_benchmark", "scores_file"]
 
 #: the fastest and the most accurate detector with landmarks, the most accurate recognizer and the
 #: cheapest one: four pipelines that span the trade-off, about 8 minutes cold on 2 cores.
@@ -47,10 +48,17 @@ class Pipeline:
     detector: str
     align: str
     recognizer: str
+    degrade: str | None = None
 
     @property
     def name(self) -> str:
-        return f"{self.detector}+{self.align}+{self.recognizer}"
+        name = f"{self.detector}+{self.align}+{self.recognizer}"
+        return f"{name}+{self.degrade}" if self.degrade else name
+
+
+def scores_file(out_dir: Path, pipeline_name: str) -> Path:
+    """``OUT/scores/<pipeline>.csv``, with a checkpoint path's separators made filename-safe."""
+    return out_dir / "scores" / f"{re.sub(r'[^A-Za-z0-9_.+=-]', '_', pipeline_name)}.csv"
 
 
 @dataclass
@@ -144,8 +152,13 @@ def run_benchmark(
     show_progress: bool = True,
     measure_cost: bool = True,
     recognizer_options: dict[str, Any] | None = None,
+    degrade: str | None = None,
 ) -> BenchmarkResult:
-    """Run the grid and write results.json, results.csv, scores/ and README.md into ``out_dir``."""
+    """Run the grid and write results.json, results.csv, scores/ and README.md into ``out_dir``.
+
+    ``degrade`` (``lowres:K``) evaluates every recognizer on aligned crops shrunk K times and scaled
+    back, the evaluation that matches low-resolution training.
+    """
     for method in align:
         if method not in ALIGN_METHODS and method not in TEMPLATES:
             choices = ", ".join([*ALIGN_METHODS, *TEMPLATES])
@@ -157,7 +170,7 @@ def run_benchmark(
     decisions: dict[str, np.ndarray] = {}
     with ResultStore(out_dir) as store:
         built_recognizers = {
-            name: create_recognizer(name, flip=flip, threads=threads) for name in recognizers
+            name: create_recognizer(name, flip=flip, threads=threads, degrade=degrade) for name in recognizers
         }
         for detector_name in detectors:
             detector = create_detector(detector_name, threads=threads)
@@ -166,7 +179,7 @@ def run_benchmark(
             detector_cost = _model_cost(store, detector, "detector", images[0], None) if measure_cost else {}
             for recognizer_name, recognizer in built_recognizers.items():
                 for method in align:
-                    pipeline = Pipeline(detector_name, method, recognizer_name)
+                    pipeline = Pipeline(detector_name, method, recognizer_name, degrade)
                     reason = None
                     if method in TEMPLATES:
                         # a template name means similarity alignment onto it: only the template the
@@ -214,6 +227,7 @@ def run_benchmark(
                             "align": method,
                             "recognizer": recognizer_name,
                             "flip": flip,
+                            "degrade": degrade,
                             "pairs": len(pairs),
                             "accuracy_mean": round(accuracy.mean, 6),
                             "accuracy_std": round(accuracy.std, 6),
@@ -263,7 +277,7 @@ def run_benchmark(
                         )
                         runs[-1]["gflops"] = _sum(detector_cost.get("gflops"), recognizer_cost.get("gflops"))
                         runs[-1]["embed_faces_per_s_best"] = recognizer_cost.get("faces_per_s")
-                    _write_scores(out_dir / "scores" / f"{pipeline.name}.csv", pairs, scores)
+                    _write_scores(scores_file(out_dir, pipeline.name), pairs, scores)
 
     comparisons = []
     for a, b in combinations(sorted(decisions), 2):

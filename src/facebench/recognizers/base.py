@@ -12,6 +12,7 @@ import numpy as np
 from facebench.align import ALIGN_METHODS, AlignMethod, Template, align_face, get_template
 from facebench.image import ImageInput, load_image
 from facebench.ops.blob import to_blob
+from facebench.ops.degrade import parse_degrade
 from facebench.types import Face, Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
 
@@ -43,6 +44,8 @@ class Recognizer(ABC):
             another metric (`native_metric`, e.g. dlib's Euclidean distance); `similarity`
             follows that metric.
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
+        degrade: evaluate on degraded inputs: ``lowres:K`` shrinks every aligned crop K times and
+            scales it back (see `facebench.ops.degrade`); recorded in `config`.
         store: model store; ``weights``: explicit weight path (still sha256-checked).
     """
 
@@ -64,10 +67,13 @@ class Recognizer(ABC):
         engine: str | None = None,
         normalize: bool = True,
         threads: int | None = None,
+        degrade: str | None = None,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
         self.flip = bool(flip)
+        self.degrade = None if degrade in (None, "none") else degrade
+        self._degrade = parse_degrade(self.degrade)
         self.normalize = bool(normalize)
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
@@ -108,6 +114,7 @@ class Recognizer(ABC):
             "batch_size": self.batch_size,
             "template": self.card.preprocess.template,
             "embedding_dim": self.embedding_dim,
+            **({"degrade": self.degrade} if self.degrade else {}),
         }
 
     @property
@@ -145,6 +152,8 @@ class Recognizer(ABC):
         expected = (self.template.height, self.template.width, 3)
         if crops.shape[1:] != expected:
             raise ValueError(f"{self.name} expects aligned crops of shape (N, {expected}), got {crops.shape}")
+        if self._degrade is not None:
+            crops = self._degrade(crops)
         chunks = []
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size]

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from facebench.bench.engine import scores_file
+
 __all__ = ["pareto_front", "read_scores", "write_charts"]
 
 
@@ -71,7 +73,7 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 
     figure, axis = plt.subplots(figsize=(8, 6))
     for name in names:
-        scores, same = read_scores(out_dir / "scores" / f"{name}.csv")
+        scores, same = read_scores(scores_file(out_dir, name))
         fpr, tpr, _ = roc_curve(scores, same)
         axis.plot(np.maximum(fpr, 1e-5), tpr, label=name, linewidth=1.2)
     axis.set_xscale("log")

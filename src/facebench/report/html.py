@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from facebench.bench.engine import scores_file
 from facebench.report.charts import pareto_front, read_scores
 
 __all__ = ["write_html_report"]
@@ -126,7 +127,7 @@ def write_html_report(payload: dict[str, Any], out_dir: Path) -> Path:
 
     roc = go.Figure()
     for run in runs:
-        scores, same = read_scores(out_dir / "scores" / f"{run['pipeline']}.csv")
+        scores, same = read_scores(scores_file(out_dir, run["pipeline"]))
         fpr, tpr, _ = roc_curve(scores, same)
         step = max(1, len(fpr) // 600)  # keep the page light: a few hundred points per curve
         roc.add_trace(
