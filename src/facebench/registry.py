@@ -24,14 +24,25 @@ class Registry(Generic[T]):
     def __init__(self, argument: str) -> None:
         self.argument = argument
         self._classes: dict[str, type[T]] = {}
+        self._resolvers: dict[str, Any] = {}
 
     def register(self, cls: type[T]) -> type[T]:
         """Class decorator: make ``cls`` buildable as ``create(cls.name)``."""
-        name = cls.name  # type: ignore[attr-defined]
-        if name in self._classes:
-            warnings.warn(f"{self.argument} {name!r} registered twice; the later one wins", stacklevel=2)
-        self._classes[name] = cls
+        self.add(cls.name, cls)  # type: ignore[attr-defined]
         return cls
+
+    def add(self, name: str, item: type[T]) -> None:
+        """Register ``item`` (a class, or any factory or spec) under ``name``."""
+        if name in self._classes:
+            warnings.warn(f"{self.argument} {name!r} registered twice; the later one wins", stacklevel=3)
+        self._classes[name] = item
+
+    def add_resolver(self, prefix: str, factory: Any) -> None:
+        """Build names of the form ``prefix:argument`` with ``factory(argument, **options)``.
+
+        This is how a trained checkpoint (``ckpt:runs/x/best.pt``) is used wherever a name is.
+        """
+        self._resolvers[prefix] = factory
 
     def names(self, pattern: str = "*") -> list[str]:
         """Registered names matching the glob ``pattern``, sorted."""
@@ -43,9 +54,13 @@ class Registry(Generic[T]):
         except KeyError:
             known = self.names()
             raise UnknownNameError(
-                f"Expected argument `{self.argument}` to be one of {', '.join(known)}, but got {name!r}."
-                f"{suggest(name, known)}"
+                f"Expected argument `{self.argument}` to be one of {', '.join(known)}"
+                + "".join(f", or {prefix}:<path>" for prefix in self._resolvers)
+                + f", but got {name!r}.{suggest(name, known)}"
             ) from None
 
     def create(self, name: str, **options: Any) -> T:
+        prefix, colon, argument = name.partition(":")
+        if colon and prefix in self._resolvers:
+            return self._resolvers[prefix](argument, **options)
         return self.get(name)(**options)

@@ -7,21 +7,32 @@ so the weights load with ``strict=True``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from facebench.detectors.base import Detector
-from facebench.detectors.registry import register_detector
+from facebench.detectors.registry import DETECTORS, register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import run_torch
 from facebench.types import NUM_LANDMARKS, Faces
-from facebench.zoo import load_torch_weights
+from facebench.zoo import WeightCard, WeightFile, get_card, load_torch_weights
 
-__all__ = ["MNET_CONFIG", "RetinaFaceConfig", "RetinaFaceMnet025", "decode", "prior_boxes"]
+__all__ = [
+    "DETECTOR_FORMAT",
+    "MNET_CONFIG",
+    "RESNET50_CONFIG",
+    "RetinaFaceConfig",
+    "RetinaFaceMnet025",
+    "TrainedRetinaFace",
+    "build_network",
+    "decode",
+    "prior_boxes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +45,43 @@ class RetinaFaceConfig:
     out_channels: int = 64
     #: activation slope: the first-commit ``Final_Retinaface.pth`` was trained with plain ReLU.
     negative_slope: float = 0.0
+    backbone: str = "mobilenet0.25"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_sizes": [list(sizes) for sizes in self.min_sizes],
+            "steps": list(self.steps),
+            "variance": list(self.variance),
+            "out_channels": self.out_channels,
+            "negative_slope": self.negative_slope,
+            "backbone": self.backbone,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RetinaFaceConfig:
+        return cls(
+            min_sizes=tuple(tuple(sizes) for sizes in data["min_sizes"]),
+            steps=tuple(data["steps"]),
+            variance=tuple(data["variance"]),  # type: ignore[arg-type]
+            out_channels=data["out_channels"],
+            negative_slope=data["negative_slope"],
+            backbone=data["backbone"],
+        )
 
 
 MNET_CONFIG = RetinaFaceConfig()
+#: biubug6's ``cfg_re50``: same anchors, 256-channel FPN/SSH, ReLU
+RESNET50_CONFIG = RetinaFaceConfig(out_channels=256, backbone="resnet50")
+
+#: the ``format`` field of a RetinaFace model file written by ``facebench train detector``
+DETECTOR_FORMAT = "facebench.detector/1"
+
+
+def build_network(config: RetinaFaceConfig) -> Any:
+    """An untrained RetinaFace network for ``config``."""
+    from facebench.detectors.nets.retinaface import RetinaFace
+
+    return RetinaFace(config.out_channels, len(config.min_sizes[0]), config.negative_slope, config.backbone)
 
 
 def prior_boxes(height: int, width: int, config: RetinaFaceConfig = MNET_CONFIG) -> np.ndarray:
@@ -87,16 +132,14 @@ class RetinaFaceMnet025(Detector):
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
-        from facebench.detectors.nets.retinaface import RetinaFace
-
-        self.network = RetinaFace(
-            self.config_.out_channels, len(self.config_.min_sizes[0]), self.config_.negative_slope
-        )
-        state = load_torch_weights(self.card_name, path=self.weights, store=self.store)
-        state = {key.removeprefix("module."): value for key, value in state.items()}
-        self.network.load_state_dict(state, strict=True)
+        self.network = build_network(self.config_)
+        self.network.load_state_dict(self._state_dict(), strict=True)
         self.network.eval()
         self._priors: dict[tuple[int, int], np.ndarray] = {}
+
+    def _state_dict(self) -> dict[str, Any]:
+        state = load_torch_weights(self.card_name, path=self.weights, store=self.store)
+        return {key.removeprefix("module."): value for key, value in state.items()}
 
     def _priors_for(self, height: int, width: int) -> np.ndarray:
         if (height, width) not in self._priors:
@@ -125,3 +168,50 @@ class RetinaFaceMnet025(Detector):
         points = points * scale
         kept = nms(boxes, scores[keep], self.nms_iou)
         return resized.faces_to_original(boxes[kept], scores[keep][kept], points[kept], self.name)
+
+
+class TrainedRetinaFace(RetinaFaceMnet025):
+    """A RetinaFace trained or fine-tuned by ``facebench train detector``: ``ckpt:<model file>``.
+
+    The model file (sha256-checked against its sidecar) carries the anchor layout, the backbone
+    and the weights; decoding and defaults are RetinaFace's.
+    """
+
+    def __init__(self, checkpoint: str, **options: object) -> None:
+        from facebench.errors import FacebenchError
+        from facebench.zoo.checkpoints import load_checkpoint
+
+        path = Path(checkpoint)
+        self._payload = load_checkpoint(path)
+        if self._payload.get("format") != DETECTOR_FORMAT:
+            raise FacebenchError(
+                f"{path} is not a facebench detector file (format {self._payload.get('format')!r}); use the "
+                "last.pt a detector run writes"
+            )
+        self.config_ = RetinaFaceConfig.from_dict(self._payload["config"])  # type: ignore[misc]
+        self.name = f"ckpt:{checkpoint}"  # type: ignore[misc]
+        self._digest = path.with_name(path.name + ".sha256").read_text().split()[0]
+        self._card = replace(
+            get_card("retinaface_mnet025"),
+            name=self.name,
+            directory=str(path.parent),
+            files=(
+                WeightFile(path.name, self._digest, url=path.resolve().as_uri(), size=path.stat().st_size),
+            ),
+            source=f"facebench train detector, step {self._payload['step']}",
+        )
+        super().__init__(**options)
+
+    @property
+    def card(self) -> WeightCard:
+        return self._card
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**super().config, "model": self.name, "sha256": self._digest}
+
+    def _state_dict(self) -> dict[str, Any]:
+        return self._payload["state_dict"]
+
+
+DETECTORS.add_resolver("ckpt", TrainedRetinaFace)

@@ -1,7 +1,7 @@
-"""RetinaFace (MobileNet-0.25 backbone, FPN, SSH context modules) as plain PyTorch modules.
+"""RetinaFace (MobileNet-0.25 or ResNet-50 backbone, FPN, SSH context modules) as plain PyTorch modules.
 
-Attribute names match the published state dict of biubug6/Pytorch_Retinaface, so its weights load
-with ``strict=True``.
+Attribute names match the published state dicts of biubug6/Pytorch_Retinaface (``mobilenet0.25``
+and the torchvision-named ``resnet50`` body), so their weights load with ``strict=True``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from torch.nn import functional
 
 from facebench.types import NUM_LANDMARKS
 
-__all__ = ["RetinaFace"]
+__all__ = ["BACKBONE_CHANNELS", "ResNet50Body", "RetinaFace"]
 
 
 def conv_bn(inp: int, oup: int, stride: int = 1, leaky: float = 0.0) -> nn.Sequential:
@@ -64,6 +64,58 @@ class MobileNetV1Body(nn.Module):
         return [c1, c2, self.stage3(c2)]
 
 
+class Bottleneck(nn.Module):
+    """torchvision's ResNet bottleneck (1×1, 3×3 strided, 1×1 ×4), names included."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or inplanes != planes * 4:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet50Body(nn.Module):
+    """ResNet-50 up to ``layer4``, returning the stride-8/16/32 maps (``layer2``–``layer4``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for index, (planes, blocks, stride) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))):
+            layer = [Bottleneck(inplanes, planes, stride)]
+            layer += [Bottleneck(planes * 4, planes, 1) for _ in range(blocks - 1)]
+            setattr(self, f"layer{index + 1}", nn.Sequential(*layer))
+            inplanes = planes * 4
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        c2 = self.layer2(self.layer1(x))
+        c3 = self.layer3(c2)
+        return [c2, c3, self.layer4(c3)]
+
+
+#: channels of the three maps each backbone hands to the FPN
+BACKBONE_CHANNELS = {"mobilenet0.25": (64, 128, 256), "resnet50": (512, 1024, 2048)}
+
+
 class FPN(nn.Module):
     def __init__(self, in_channels: tuple[int, ...], out: int, leaky: float) -> None:
         super().__init__()
@@ -111,14 +163,23 @@ class RetinaFace(nn.Module):
     """The detector network; ``forward`` returns raw regressions and logits for every prior."""
 
     def __init__(
-        self, out_channels: int = 64, anchors_per_cell: int = 2, negative_slope: float = 0.0
+        self,
+        out_channels: int = 64,
+        anchors_per_cell: int = 2,
+        negative_slope: float = 0.0,
+        backbone: str = "mobilenet0.25",
     ) -> None:
         """``negative_slope`` is every activation's: 0 (ReLU) for the author's first release,
-        0.1 (LeakyReLU) for the later ``mobilenet0.25_Final.pth``."""
+        0.1 (LeakyReLU) for the later ``mobilenet0.25_Final.pth``. ``backbone``: ``mobilenet0.25``
+        or ``resnet50`` (out_channels 256 in the reference configuration)."""
         super().__init__()
+        if backbone not in BACKBONE_CHANNELS:
+            raise ValueError(
+                f"Expected RetinaFace `backbone` to be one of {', '.join(BACKBONE_CHANNELS)}, but got {backbone!r}"
+            )
         out, anchors, slope = out_channels, anchors_per_cell, negative_slope
-        self.body = MobileNetV1Body(slope)
-        self.fpn = FPN((64, 128, 256), out, slope)
+        self.body = MobileNetV1Body(slope) if backbone == "mobilenet0.25" else ResNet50Body()
+        self.fpn = FPN(BACKBONE_CHANNELS[backbone], out, slope)
         self.ssh1, self.ssh2, self.ssh3 = SSH(out, out, slope), SSH(out, out, slope), SSH(out, out, slope)
         self.ClassHead = nn.ModuleList([Head(out, anchors, 2) for _ in range(3)])
         self.BboxHead = nn.ModuleList([Head(out, anchors, 4) for _ in range(3)])
