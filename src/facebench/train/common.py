@@ -1,0 +1,226 @@
+"""What recognition and detection training share: optimiser and schedule, precision, logging,
+checkpoints with exact resumption."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from facebench.errors import FacebenchError
+from facebench.train.distributed import DistributedContext
+from facebench.zoo.checkpoints import load_checkpoint, save_checkpoint
+
+__all__ = [
+    "CheckpointDir",
+    "OptimConfig",
+    "RunLog",
+    "autocast",
+    "build_optimizer",
+    "build_scheduler",
+    "get_rng_state",
+    "grad_scaler",
+    "set_rng_state",
+]
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser and learning-rate schedule.
+
+    ``steps`` counts optimiser steps; each is ``accumulate`` micro-batches of ``batch_size`` per
+    process. The rate rises linearly over ``warmup_steps``, then decays to ``min_lr`` by cosine or
+    by ``(1 − t)^power`` (``poly``), or stays (``constant``).
+    """
+
+    optimizer: Literal["sgd", "adamw"] = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 128
+    accumulate: int = 1
+    clip_grad_norm: float | None = 5.0
+    steps: int = 10_000
+    warmup_steps: int = 0
+    schedule: Literal["cosine", "poly", "constant"] = "cosine"
+    power: float = 2.0
+    min_lr: float = 0.0
+
+
+def build_optimizer(params: Iterable[dict[str, Any]], config: OptimConfig) -> torch.optim.Optimizer:
+    groups = list(params)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+    raise FacebenchError(f"Expected optim.optimizer to be one of sgd, adamw, but got {config.optimizer!r}")
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: OptimConfig
+) -> torch.optim.lr_scheduler.LambdaLR:
+    if config.schedule not in ("cosine", "poly", "constant"):
+        raise FacebenchError(
+            f"Expected optim.schedule to be one of cosine, poly, constant, but got {config.schedule!r}"
+        )
+    floor = config.min_lr / config.lr if config.lr else 0.0
+
+    def factor(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        if config.schedule == "constant":
+            return 1.0
+        progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+        decay = (
+            0.5 * (1 + math.cos(math.pi * progress))
+            if config.schedule == "cosine"
+            else (1 - progress) ** config.power
+        )
+        return floor + (1 - floor) * decay
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """Mixed precision for ``precision`` in fp32, bf16, fp16 (fp16 only on CUDA)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "fp16" and device.type != "cuda":
+        raise FacebenchError("precision fp16 needs a CUDA device; use bf16 on CPU")
+    if precision not in ("bf16", "fp16"):
+        raise FacebenchError(f"Expected precision to be one of fp32, bf16, fp16, but got {precision!r}")
+    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
+    """Loss scaling for fp16 (a disabled scaler otherwise, so the loop has one code path)."""
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+
+def get_rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": [np.random.get_state()[1].tolist(), *np.random.get_state()[2:]],
+        "python": repr(random.getstate()),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    import ast
+
+    torch.set_rng_state(state["torch"])
+    keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state(("MT19937", np.asarray(keys, np.uint32), position, has_gauss, cached))
+    random.setstate(ast.literal_eval(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class RunLog:
+    """Scalars to ``metrics.jsonl`` (always) and TensorBoard (when installed and asked for), main rank only."""
+
+    def __init__(self, folder: Path, context: DistributedContext, tensorboard: bool) -> None:
+        self.enabled = context.is_main
+        self.path = folder / "metrics.jsonl"
+        self.writer = None
+        if self.enabled and tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as error:
+                raise ImportError(
+                    "TensorBoard logging needs `pip install 'facebench[train]'` (tensorboard); "
+                    "or set tensorboard: false"
+                ) from error
+            self.writer = SummaryWriter(str(folder / "tensorboard"))
+
+    def write(self, step: int, kind: str, values: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        record = {"step": step, "kind": kind, "time": round(time.time(), 3), **values}
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key, value in values.items():
+                if isinstance(value, int | float):
+                    self.writer.add_scalar(f"{kind}/{key}", value, step)
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def read_log(folder: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    """The records of a run's ``metrics.jsonl`` (of one ``kind``: train, validation, summary)."""
+    path = folder / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if kind is None or r["kind"] == kind]
+
+
+class CheckpointDir:
+    """``checkpoints/step-NNNNNNNN/rank{r}.pt`` (full training state per rank) and a ``latest`` pointer.
+
+    Each rank keeps its own state because Partial FC shards the class centres (and their optimiser
+    state) over ranks. Only the newest ``keep`` steps are kept.
+    """
+
+    def __init__(self, folder: Path, context: DistributedContext, keep: int = 2) -> None:
+        self.folder = folder / "checkpoints"
+        self.context = context
+        self.keep = max(1, keep)
+
+    def latest(self) -> Path | None:
+        pointer = self.folder / "latest"
+        if not pointer.is_file():
+            return None
+        return self.folder / pointer.read_text().strip()
+
+    def save(self, step: int, state: dict[str, Any]) -> Path:
+        step_dir = self.folder / f"step-{step:08d}"
+        save_checkpoint(state, step_dir / f"rank{self.context.rank}.pt")
+        self.context.barrier()
+        if self.context.is_main:
+            pointer = self.folder / "latest"
+            partial = pointer.with_name("latest.part")
+            partial.write_text(step_dir.name)
+            partial.replace(pointer)
+            for old in sorted(self.folder.glob("step-*"))[: -self.keep]:
+                shutil.rmtree(old, ignore_errors=True)
+        self.context.barrier()
+        return step_dir
+
+    def load(self, step_dir: Path) -> dict[str, Any]:
+        path = step_dir / f"rank{self.context.rank}.pt"
+        if not path.is_file():
+            ranks = sorted(p.name for p in step_dir.glob("rank*.pt"))
+            raise FacebenchError(
+                f"{step_dir} has no state for rank {self.context.rank} (it has {', '.join(ranks) or 'none'}): "
+                "resume with the same number of processes"
+            )
+        return load_checkpoint(path)
+
+
+def cycle_loader(make_loader: Any, start_epoch: int, start_batch: int) -> Iterator[tuple[int, Any]]:
+    """Batches forever from ``make_loader(epoch, start_batch)``, as ``(epoch, batch)``."""
+    epoch, first = start_epoch, start_batch
+    while True:
+        for batch in make_loader(epoch, first):
+            yield epoch, batch
+        epoch, first = epoch + 1, 0

@@ -1,0 +1,617 @@
+"""``facebench train detector``: train or fine-tune RetinaFace on WIDER-format annotations.
+
+The recipe follows RetinaFace's reference PyTorch training (biubug6): square random crops of
+0.3–1× the short side, photometric distortion, mirroring with left/right landmarks swapped,
+resize to ``image_size``; anchors matched at IoU 0.35 (each face also claims its best anchor);
+multibox loss = 2 × smooth-L1 box + cross-entropy with 3:1 hard-negative mining + smooth-L1
+landmarks (faces without landmarks are left out of that term).
+
+The result (``last.pt``) is a detector everywhere as ``ckpt:<path>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional
+from torch.utils.data import DataLoader, Dataset
+
+from facebench.detectors.retinaface import (
+    DETECTOR_FORMAT,
+    MNET_CONFIG,
+    RESNET50_CONFIG,
+    RetinaFaceConfig,
+    build_network,
+    prior_boxes,
+)
+from facebench.errors import FacebenchError, ImageError
+from facebench.image import load_image
+from facebench.train.common import (
+    CheckpointDir,
+    OptimConfig,
+    RunLog,
+    autocast,
+    build_optimizer,
+    build_scheduler,
+    cycle_loader,
+    get_rng_state,
+    grad_scaler,
+    set_rng_state,
+)
+from facebench.train.config import config_to_dict
+from facebench.train.data import ResumableSampler
+from facebench.train.distributed import setup
+from facebench.types import NUM_LANDMARKS
+from facebench.zoo.checkpoints import save_checkpoint
+
+__all__ = [
+    "DetectionConfig",
+    "DetectionSample",
+    "RetinaFaceTrainSet",
+    "match_anchors",
+    "multibox_loss",
+    "read_wider_annotations",
+    "train_detector",
+]
+
+logger = logging.getLogger("facebench.train")
+
+#: RetinaFace's input normalisation (BGR means), as its weight card states
+_BGR_MEAN = np.array([104.0, 117.0, 123.0], np.float32)
+#: mirroring swaps left and right eye, and left and right mouth corner
+_MIRROR_ORDER = [1, 0, 2, 4, 3]
+
+
+@dataclass
+class DetectionSample:
+    path: Path
+    boxes_xyxy: np.ndarray  # (N, 4) pixels
+    landmarks: np.ndarray  # (N, 5, 2) pixels; rows without landmarks are −1
+    has_landmarks: np.ndarray  # (N,) bool
+
+
+def read_wider_annotations(
+    labels: str | Path, images: str | Path, *, skip_missing: bool = False
+) -> list[DetectionSample]:
+    """Samples from a WIDER-format annotation file, images under ``images``.
+
+    Two layouts are read (told apart by the first line):
+
+    * RetinaFace's ``label.txt``: ``# <relative path>``, then one line per face:
+      ``x y w h`` and optionally 5 × ``(x, y, visibility)`` landmarks (−1 when absent) and a score.
+    * the official ``wider_face_*_bbx_gt.txt``: path, face count, then ``x y w h blur expression
+      illumination invalid occlusion pose`` per face (boxes only; faces marked invalid are dropped).
+
+    Raises:
+        FacebenchError: a line is malformed, or annotated images are missing (unless ``skip_missing``).
+    """
+    labels, images = Path(labels), Path(images)
+    try:
+        lines = [line.strip() for line in labels.read_text().splitlines() if line.strip()]
+    except OSError as error:
+        raise FacebenchError(f"cannot read annotations {labels}: {error.strerror or error}") from None
+    if not lines:
+        raise FacebenchError(f"annotation file {labels} is empty")
+    samples: list[DetectionSample] = []
+
+    def add(path: str, rows: list[list[float]], with_landmarks: bool, where: str) -> None:
+        boxes, points, flags = [], [], []
+        for row in rows:
+            x, y, w, h = row[:4]
+            if w <= 0 or h <= 0:
+                continue
+            boxes.append([x, y, x + w, y + h])
+            if with_landmarks and len(row) >= 4 + 3 * NUM_LANDMARKS and row[4] >= 0:
+                marks = np.array(row[4 : 4 + 3 * NUM_LANDMARKS], np.float32).reshape(NUM_LANDMARKS, 3)[:, :2]
+                points.append(marks)
+                flags.append(True)
+            else:
+                points.append(np.full((NUM_LANDMARKS, 2), -1.0, np.float32))
+                flags.append(False)
+        if not boxes:
+            return  # an image with no usable face teaches only background; skipped as the reference does
+        samples.append(
+            DetectionSample(
+                images / path,
+                np.array(boxes, np.float32),
+                np.stack(points).astype(np.float32),
+                np.array(flags, bool),
+            )
+        )
+
+    def numbers(line: str, where: str) -> list[float]:
+        try:
+            return [float(v) for v in line.split()]
+        except ValueError:
+            raise FacebenchError(f"{where}: expected numbers, got {line!r}") from None
+
+    if lines[0].startswith("#"):
+        path, rows = None, []
+        for number, line in enumerate(lines, 1):
+            if line.startswith("#"):
+                if path is not None:
+                    add(path, rows, True, f"{labels}:{number}")
+                path, rows = line[1:].strip(), []
+            else:
+                rows.append(numbers(line, f"{labels}:{number}"))
+        if path is not None:
+            add(path, rows, True, str(labels))
+    else:
+        index = 0
+        while index < len(lines):
+            path = lines[index]
+            try:
+                count = int(lines[index + 1])
+            except (IndexError, ValueError):
+                raise FacebenchError(f"{labels}:{index + 2}: expected the face count of {path}") from None
+            rows = [
+                numbers(line, f"{labels}:{index + 3 + i}")
+                for i, line in enumerate(lines[index + 2 : index + 2 + max(count, 1)])
+            ]
+            valid = [row for row in rows[:count] if len(row) < 8 or row[7] == 0]
+            add(path, valid, False, f"{labels}:{index + 1}")
+            index += 2 + max(count, 1)
+    missing = [sample.path for sample in samples if not sample.path.is_file()]
+    if missing and not skip_missing:
+        raise FacebenchError(
+            f"{len(missing)} of {len(samples)} images annotated in {labels} are missing under {images} "
+            f"(first: {missing[0]}); set data.skip_missing: true to train on the present ones"
+        )
+    if missing:
+        logger.warning("%d of %d annotated images are missing and left out", len(missing), len(samples))
+        samples = [sample for sample in samples if sample.path.is_file()]
+    if not samples:
+        raise FacebenchError(f"no annotated image with a face was found under {images}")
+    return samples
+
+
+def _iou(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    top_left = np.maximum(boxes[:, None, :2], anchors[None, :, :2])
+    bottom_right = np.minimum(boxes[:, None, 2:], anchors[None, :, 2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
+    area_boxes = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    area_anchors = np.prod(anchors[:, 2:] - anchors[:, :2], axis=1)
+    return inter / (area_boxes[:, None] + area_anchors[None, :] - inter)
+
+
+def match_anchors(
+    boxes: np.ndarray,
+    landmarks: np.ndarray,
+    has_landmarks: np.ndarray,
+    priors: np.ndarray,
+    variance: tuple[float, float],
+    threshold: float = 0.35,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Regression targets for every prior from normalised xyxy ``boxes`` and ``(N, 5, 2)`` points.
+
+    Returns ``loc (P, 4)``, ``labels (P,)`` (1 face, 0 background), ``landmark targets (P, 10)``
+    and ``landmark mask (P,)``.
+    """
+    count = len(priors)
+    if len(boxes) == 0:
+        return (
+            np.zeros((count, 4), np.float32),
+            np.zeros(count, np.int64),
+            np.zeros((count, 10), np.float32),
+            np.zeros(count, bool),
+        )
+    corners = np.concatenate([priors[:, :2] - priors[:, 2:] / 2, priors[:, :2] + priors[:, 2:] / 2], axis=1)
+    overlaps = _iou(boxes, corners)
+    best_prior = overlaps.argmax(axis=1)
+    best_truth = overlaps.argmax(axis=0)
+    best_overlap = overlaps.max(axis=0)
+    best_overlap[best_prior] = 2.0  # every face keeps its best anchor, however low the IoU
+    best_truth[best_prior] = np.arange(len(boxes))
+    labels = (best_overlap >= threshold).astype(np.int64)
+    matched = boxes[best_truth]
+    centres = (matched[:, :2] + matched[:, 2:]) / 2
+    sizes = matched[:, 2:] - matched[:, :2]
+    loc = np.concatenate(
+        [
+            (centres - priors[:, :2]) / (variance[0] * priors[:, 2:]),
+            np.log(np.maximum(sizes / priors[:, 2:], 1e-8)) / variance[1],
+        ],
+        axis=1,
+    )
+    points = (landmarks[best_truth] - priors[:, None, :2]) / (variance[0] * priors[:, None, 2:])
+    mask = (labels > 0) & has_landmarks[best_truth]
+    return loc.astype(np.float32), labels, points.reshape(count, -1).astype(np.float32), mask
+
+
+def multibox_loss(
+    loc: torch.Tensor,
+    conf: torch.Tensor,
+    marks: torch.Tensor,
+    targets: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    negative_ratio: int = 3,
+    loc_weight: float = 2.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """RetinaFace's loss over a batch of network outputs and `match_anchors` targets."""
+    loc_target, labels, mark_target, mark_mask = targets
+    positive = labels > 0
+    num_positive = positive.sum().clamp(min=1).float()
+    loss_loc = functional.smooth_l1_loss(loc[positive], loc_target[positive], reduction="sum") / num_positive
+    loss_marks = (
+        functional.smooth_l1_loss(marks[mark_mask], mark_target[mark_mask], reduction="sum")
+        / mark_mask.sum().clamp(min=1).float()
+    )
+    per_anchor = functional.cross_entropy(conf.reshape(-1, 2), labels.reshape(-1), reduction="none").reshape(
+        labels.shape
+    )
+    with torch.no_grad():
+        mining = per_anchor.clone()
+        mining[positive] = 0
+        rank = mining.argsort(dim=1, descending=True).argsort(dim=1)
+        negatives_kept = torch.clamp(
+            negative_ratio * positive.sum(dim=1, keepdim=True), max=labels.shape[1] - 1
+        )
+        negative = rank < negatives_kept
+    loss_conf = per_anchor[positive | negative].sum() / num_positive
+    total = loc_weight * loss_loc + loss_conf + loss_marks
+    return total, {"loc": loss_loc.item(), "conf": loss_conf.item(), "landmarks": loss_marks.item()}
+
+
+@dataclass(frozen=True)
+class DetectionAugmentation:
+    crop_scales: tuple[float, ...] = (0.3, 0.45, 0.6, 0.8, 1.0)
+    photometric: bool = True
+    mirror: float = 0.5
+
+
+class RetinaFaceTrainSet(Dataset):
+    """Augmented, anchor-matched training items; requested as ``(index, seed)`` like the recognition set."""
+
+    def __init__(
+        self,
+        samples: list[DetectionSample],
+        image_size: int,
+        config: RetinaFaceConfig,
+        augmentation: DetectionAugmentation,
+    ) -> None:
+        self.samples, self.image_size, self.config, self.augmentation = (
+            samples,
+            image_size,
+            config,
+            augmentation,
+        )
+        self.priors = prior_boxes(image_size, image_size, config)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def _crop(
+        self, image: np.ndarray, boxes: np.ndarray, points: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        height, width = image.shape[:2]
+        keep_all = np.ones(len(boxes), bool)
+        for _ in range(250):
+            side = int(float(rng.choice(self.augmentation.crop_scales)) * min(height, width))
+            left = int(rng.integers(0, width - side + 1))
+            top = int(rng.integers(0, height - side + 1))
+            centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+            inside = (
+                (centres[:, 0] > left)
+                & (centres[:, 0] < left + side)
+                & (centres[:, 1] > top)
+                & (centres[:, 1] < top + side)
+            )
+            if not inside.any():
+                continue
+            shifted = boxes[inside] - [left, top, left, top]
+            shifted = np.clip(shifted, 0, side)
+            sizes = (shifted[:, 2:] - shifted[:, :2]) / side * self.image_size
+            big_enough = (sizes > 0).all(axis=1)
+            if not big_enough.any():
+                continue
+            chosen = np.flatnonzero(inside)[big_enough]
+            return (
+                image[top : top + side, left : left + side],
+                shifted[big_enough],
+                points[chosen] - [left, top],
+                chosen,
+            )
+        return image, boxes, points, np.flatnonzero(keep_all)
+
+    @staticmethod
+    def _distort(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        image = image.astype(np.float32)
+        if rng.random() < 0.5:
+            image += rng.uniform(-32, 32)
+        if rng.random() < 0.5:
+            image *= rng.uniform(0.5, 1.5)
+        hsv = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
+        if rng.random() < 0.5:
+            hsv[..., 1] *= rng.uniform(0.5, 1.5)
+        if rng.random() < 0.5:
+            hsv[..., 0] = (hsv[..., 0] + rng.integers(-18, 19)) % 180
+        return cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB)
+
+    def __getitem__(self, item: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        index, seed = item
+        rng = np.random.default_rng(seed)
+        sample = self.samples[index]
+        try:
+            image = load_image(sample.path)
+        except ImageError as error:
+            logger.warning("skipping training image: %s", error)
+            blank = np.zeros((3, self.image_size, self.image_size), np.float32)
+            return blank, match_anchors(
+                np.zeros((0, 4)), np.zeros((0, 5, 2)), np.zeros(0, bool), self.priors, self.config.variance
+            )
+        image, boxes, points, chosen = self._crop(
+            image, sample.boxes_xyxy.copy(), sample.landmarks.copy(), rng
+        )
+        has_landmarks = sample.has_landmarks[chosen]
+        if self.augmentation.photometric:
+            image = self._distort(image, rng)
+        side = image.shape[1]
+        if rng.random() < self.augmentation.mirror:
+            image = image[:, ::-1]
+            boxes = np.stack([side - boxes[:, 2], boxes[:, 1], side - boxes[:, 0], boxes[:, 3]], axis=1)
+            points = points[:, _MIRROR_ORDER].copy()
+            points[..., 0] = side - points[..., 0]
+        # pad to a square with the mean colour (a full-image fallback crop may be oblong)
+        height, width = image.shape[:2]
+        square = max(height, width)
+        canvas = np.empty((square, square, 3), np.uint8)
+        canvas[:] = _BGR_MEAN[::-1].astype(np.uint8)
+        canvas[:height, :width] = image
+        resized = cv2.resize(
+            canvas,
+            (self.image_size, self.image_size),
+            interpolation=int(
+                rng.choice(
+                    [cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_AREA, cv2.INTER_NEAREST, cv2.INTER_LANCZOS4]
+                )
+            ),
+        )
+        blob = (resized[..., ::-1].astype(np.float32) - _BGR_MEAN).transpose(2, 0, 1)
+        targets = match_anchors(
+            boxes / square, points / square, has_landmarks, self.priors, self.config.variance
+        )
+        return np.ascontiguousarray(blob), targets
+
+
+def _collate(
+    batch: list[tuple[np.ndarray, tuple[np.ndarray, ...]]],
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    images = torch.from_numpy(np.stack([item[0] for item in batch]))
+    targets = tuple(torch.from_numpy(np.stack([item[1][k] for item in batch])) for k in range(4))
+    return images, targets
+
+
+@dataclass
+class DetectionDataConfig:
+    """``labels``: WIDER-format annotation file; ``images``: the folder its paths are relative to."""
+
+    labels: str = ""
+    images: str = ""
+    skip_missing: bool = False
+    workers: int = 2
+    crop_scales: tuple[float, ...] = (0.3, 0.45, 0.6, 0.8, 1.0)
+    photometric: bool = True
+    mirror: float = 0.5
+
+
+@dataclass
+class DetectionConfig:
+    """``init``: ``retinaface_mnet025`` (the model store's pretrained weights, sha256-checked), a
+    ``ckpt:<path>`` of an earlier run, or ``none`` (random initialisation)."""
+
+    output: str = "runs/train/detector"
+    backbone: Literal["mobilenet0.25", "resnet50"] = "mobilenet0.25"
+    init: str = "none"
+    image_size: int = 640
+    freeze_batchnorm: bool = False
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    threads: int | None = None
+    log_every: int = 10
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 2
+    tensorboard: bool = True
+    resume: bool = True
+    data: DetectionDataConfig = field(default_factory=DetectionDataConfig)
+    optim: OptimConfig = field(
+        default_factory=lambda: OptimConfig(
+            lr=1e-3, batch_size=32, steps=50_000, warmup_steps=500, clip_grad_norm=None
+        )
+    )
+
+
+def _initial_state(config: DetectionConfig) -> dict[str, torch.Tensor] | None:
+    if config.init == "none":
+        return None
+    if config.init == "retinaface_mnet025":
+        if config.backbone != "mobilenet0.25":
+            raise FacebenchError("init retinaface_mnet025 needs backbone mobilenet0.25")
+        from facebench.zoo import load_torch_weights
+
+        state = load_torch_weights("retinaface_mnet025")
+        return {key.removeprefix("module."): value for key, value in state.items()}
+    if config.init.startswith("ckpt:"):
+        from facebench.zoo.checkpoints import load_checkpoint
+
+        return load_checkpoint(config.init[5:])["state_dict"]
+    raise FacebenchError(
+        f"Expected init to be none, retinaface_mnet025 or ckpt:<path>, but got {config.init!r}"
+    )
+
+
+def _freeze_batchnorm(network: torch.nn.Module) -> None:
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.eval()
+            for parameter in module.parameters():
+                parameter.requires_grad = False
+
+
+def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> dict[str, Any]:
+    """Train RetinaFace as ``config`` says (single process or under ``torchrun``); returns a summary."""
+    import yaml
+
+    context = setup(config.device)
+    device = context.device
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    out = Path(config.output)
+    out.mkdir(parents=True, exist_ok=True)
+    if context.is_main:
+        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    anchors = MNET_CONFIG if config.backbone == "mobilenet0.25" else RESNET50_CONFIG
+    if config.image_size % 32:
+        raise FacebenchError(f"image_size must be a multiple of 32, got {config.image_size}")
+    network = build_network(anchors)
+    initial = _initial_state(config)
+    if initial is not None:
+        network.load_state_dict(initial, strict=True)
+    network.to(device)
+    samples = read_wider_annotations(
+        config.data.labels, config.data.images, skip_missing=config.data.skip_missing
+    )
+    augmentation = DetectionAugmentation(
+        tuple(config.data.crop_scales), config.data.photometric, config.data.mirror
+    )
+    train_set = RetinaFaceTrainSet(samples, config.image_size, anchors, augmentation)
+    model: torch.nn.Module = network
+    if context.enabled:
+        model = torch.nn.parallel.DistributedDataParallel(
+            network, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    optim = config.optim
+    optimizer = build_optimizer([{"params": [p for p in network.parameters() if p.requires_grad]}], optim)
+    if config.freeze_batchnorm:
+        _freeze_batchnorm(network)
+        optimizer = build_optimizer([{"params": [p for p in network.parameters() if p.requires_grad]}], optim)
+    scheduler = build_scheduler(optimizer, optim)
+    scaler = grad_scaler(device, config.precision)
+    checkpoints = CheckpointDir(out, context, config.keep_checkpoints)
+    log = RunLog(out, context, config.tensorboard)
+    step = 0
+    latest = checkpoints.latest() if config.resume else None
+    if latest is not None:
+        state = checkpoints.load(latest)
+        network.load_state_dict(state["network"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        step = state["step"]
+    sampler = ResumableSampler(
+        len(train_set), seed=config.seed, rank=context.rank, world_size=context.world_size
+    )
+    batches_per_epoch = sampler.per_rank // optim.batch_size
+    if batches_per_epoch == 0:
+        raise FacebenchError(
+            f"{len(train_set)} annotated images cannot fill one batch of {optim.batch_size} per process"
+        )
+
+    def make_loader(epoch: int, first_batch: int) -> DataLoader:
+        sampler.set_position(epoch, first_batch * optim.batch_size)
+        return DataLoader(
+            train_set,
+            batch_size=optim.batch_size,
+            sampler=sampler,
+            num_workers=config.data.workers,
+            collate_fn=_collate,
+            drop_last=True,
+        )
+
+    micro = step * optim.accumulate
+    batches = cycle_loader(make_loader, micro // batches_per_epoch, micro % batches_per_epoch)
+    if context.is_main:
+        faces = int(sum(len(s.boxes_xyxy) for s in samples))
+        with_marks = int(sum(s.has_landmarks.sum() for s in samples))
+        log.write(step, "data", {"images": len(samples), "faces": faces, "faces_with_landmarks": with_marks})
+
+    def save_model() -> Path:
+        payload = {
+            "format": DETECTOR_FORMAT,
+            "architecture": "retinaface",
+            "config": anchors.to_dict(),
+            "state_dict": {key: value.detach().cpu() for key, value in network.state_dict().items()},
+            "step": step,
+            "image_size": config.image_size,
+        }
+        return save_checkpoint(payload, out / "last.pt")
+
+    end = optim.steps if stop_at is None else min(optim.steps, stop_at)
+    window: list[float] = []
+    parts: dict[str, list[float]] = {"loc": [], "conf": [], "landmarks": []}
+    started, seen = time.perf_counter(), 0
+    while step < end:
+        network.train()
+        if config.freeze_batchnorm:
+            _freeze_batchnorm(network)
+        losses = []
+        for index in range(optim.accumulate):
+            _, (images, targets) = next(batches)
+            images = images.to(device)
+            targets = tuple(t.to(device) for t in targets)
+            sync = model.no_sync() if context.enabled and index < optim.accumulate - 1 else _null()  # type: ignore[operator]
+            with sync:
+                with autocast(device, config.precision):
+                    loc, conf, marks = model(images)
+                loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]
+                scaler.scale(loss / optim.accumulate).backward()
+            losses.append(loss.item())
+            for key, value in detail.items():
+                parts[key].append(value)
+            seen += len(images) * context.world_size
+        scaler.unscale_(optimizer)
+        if optim.clip_grad_norm:
+            torch.nn.utils.clip_grad_norm_(network.parameters(), optim.clip_grad_norm)
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        step += 1
+        window.append(float(np.mean(losses)))
+        if step % config.log_every == 0 or step == end:
+            elapsed = time.perf_counter() - started
+            log.write(
+                step,
+                "train",
+                {
+                    "loss": round(float(np.mean(window)), 6),
+                    "last_loss": round(window[-1], 6),
+                    **{f"loss_{k}": round(float(np.mean(v)), 6) for k, v in parts.items()},
+                    "lr": scheduler.get_last_lr()[0],
+                    "images_per_s": round(seen / elapsed, 2) if elapsed else None,
+                },
+            )
+            window, parts, started, seen = [], {k: [] for k in parts}, time.perf_counter(), 0
+        if step % config.checkpoint_every == 0 or step == end:
+            checkpoints.save(
+                step,
+                {
+                    "network": network.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "rng": get_rng_state(),
+                    "step": step,
+                },
+            )
+            if context.is_main:
+                save_model()
+    summary = {"step": step, "finished": step == optim.steps, "model": str(out / "last.pt")}
+    log.write(step, "summary", summary)
+    log.close()
+    context.close()
+    return summary
+
+
+def _null() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
