@@ -150,6 +150,11 @@ def test_validation_tracks_the_best_checkpoint_and_stops_early(tmp_path, lfw_roo
     assert summary["best"]["step"] == best["step"]
     model = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert model["step"] == best["step"] and model["validation"]["accuracy"] == best["accuracy"]
+    from facebench.api import verify
+
+    pair = pairs.read_text().splitlines()[1].split(",")
+    result = verify(pair[0], pair[1], detector="yunet", recognizer=f"ckpt:{tmp_path / 'run' / 'best.pt'}")
+    assert result.threshold == pytest.approx(best["threshold"])  # the validation's own threshold
     if summary["stopped_early"]:
         assert accuracies[-1] <= max(accuracies[:-1]) and summary["step"] < 12
     else:

@@ -74,16 +74,18 @@ def verify(
     """Whether the best face of each image shows the same person.
 
     The default ``threshold`` is the recognizer's LFW-calibrated value (see
-    `facebench.recognizers.thresholds`).
+    `facebench.recognizers.thresholds`); for a trained ``ckpt:`` model, the threshold its
+    validation measured (all validation pairs), stored in the model file.
 
     Raises:
         FacebenchError: an image has no face, or the recognizer has no calibrated threshold
             and none was given.
     """
     if threshold is None:
-        if recognizer not in DEFAULT_THRESHOLDS:
+        calibrated = getattr(_recognizer(recognizer, False), "calibrated_threshold", None)
+        if calibrated is None and recognizer not in DEFAULT_THRESHOLDS:
             raise FacebenchError(f"{recognizer} has no calibrated threshold yet; pass `threshold=`")
-        threshold = DEFAULT_THRESHOLDS[recognizer].value
+        threshold = calibrated if calibrated is not None else DEFAULT_THRESHOLDS[recognizer].value
     vectors = []
     for label, image in (("first", first), ("second", second)):
         rgb = load_image(image)

@@ -97,6 +97,12 @@ class TrainedRecognizer(Recognizer):
         return self._card
 
     @property
+    def calibrated_threshold(self) -> float | None:
+        """The cosine threshold that best split the validation pairs, when the run validated."""
+        value = self.payload_info["validation"].get("threshold")
+        return None if value is None else float(value)
+
+    @property
     def config(self) -> dict[str, Any]:
         return {**super().config, "sha256": self._card.files[0].sha256}
 

@@ -265,7 +265,7 @@ class Validator:
     @torch.no_grad()
     def __call__(self, backbone: torch.nn.Module, device: torch.device, precision: str) -> dict[str, float]:
         from facebench.metrics.roc import roc_auc
-        from facebench.metrics.verification import kfold_accuracy
+        from facebench.metrics.verification import best_threshold, kfold_accuracy
         from facebench.ops.blob import to_blob
 
         was_training = backbone.training
@@ -287,10 +287,12 @@ class Validator:
         scores = (embeddings[first] * embeddings[second]).sum(axis=1)
         scores[(first < 0) | (second < 0)] = np.nan
         accuracy = kfold_accuracy(scores, self.pairs.is_same, self.pairs.fold)
+        threshold, _ = best_threshold(np.where(np.isnan(scores), -np.inf, scores), self.pairs.is_same)
         return {
             "accuracy": round(accuracy.mean, 6),
             "accuracy_std": round(accuracy.std, 6),
             "auc": round(roc_auc(scores, self.pairs.is_same), 6),
+            "threshold": round(float(threshold), 6),
         }
 
 
