@@ -24,13 +24,18 @@ from facebench.zoo.checkpoints import load_checkpoint, save_checkpoint
 __all__ = [
     "CheckpointDir",
     "OptimConfig",
+    "Optimisation",
     "RunLog",
     "autocast",
     "build_optimizer",
     "build_scheduler",
+    "distributed",
     "get_rng_state",
     "grad_scaler",
+    "read_log",
     "set_rng_state",
+    "start_run",
+    "training_batches",
 ]
 
 
@@ -217,10 +222,128 @@ class CheckpointDir:
         return load_checkpoint(path)
 
 
-def cycle_loader(make_loader: Any, start_epoch: int, start_batch: int) -> Iterator[tuple[int, Any]]:
-    """Batches forever from ``make_loader(epoch, start_batch)``, as ``(epoch, batch)``."""
-    epoch, first = start_epoch, start_batch
+def start_run(config: Any) -> tuple[DistributedContext, Path]:
+    """Join the process group, seed, set threads, create the run folder and record the config."""
+    import yaml
+
+    from facebench.train.config import config_to_dict
+    from facebench.train.distributed import setup
+
+    context = setup(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    out = Path(config.output)
+    out.mkdir(parents=True, exist_ok=True)
+    if context.is_main:
+        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    return context, out
+
+
+def distributed(
+    module: torch.nn.Module, context: DistributedContext, *, sum_gradients: bool = False
+) -> torch.nn.Module:
+    """``module`` wrapped in DDP when several processes run (summing instead of averaging on request)."""
+    if not context.enabled:
+        return module
+    from facebench.train.distributed import sum_gradients_hook
+
+    device = context.device
+    wrapped = torch.nn.parallel.DistributedDataParallel(
+        module, device_ids=[device.index] if device.type == "cuda" else None
+    )
+    if sum_gradients:
+        wrapped.register_comm_hook(None, sum_gradients_hook)
+    return wrapped
+
+
+@dataclass
+class Optimisation:
+    """Optimiser, schedule and gradient scaler of a run, saved and restored together."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    parameters: list[torch.nn.Parameter]
+    clip_grad_norm: float | None
+
+    @classmethod
+    def build(
+        cls, groups: list[list[torch.nn.Parameter]], config: OptimConfig, device: torch.device, precision: str
+    ) -> Optimisation:
+        optimizer = build_optimizer([{"params": group} for group in groups], config)
+        return cls(
+            optimizer,
+            build_scheduler(optimizer, config),
+            grad_scaler(device, precision),
+            [p for group in groups for p in group],
+            config.clip_grad_norm,
+        )
+
+    def backward(self, loss: torch.Tensor) -> None:
+        self.scaler.scale(loss).backward()
+
+    def step(self) -> float | None:
+        """Unscale, clip, step, schedule; the gradient norm before clipping (when clipping)."""
+        self.scaler.unscale_(self.optimizer)
+        norm = None
+        if self.clip_grad_norm:
+            norm = float(torch.nn.utils.clip_grad_norm_(self.parameters, self.clip_grad_norm))
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        return norm
+
+    @property
+    def lr(self) -> float:
+        return self.scheduler.get_last_lr()[0]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+
+
+def training_batches(
+    dataset: Any,
+    *,
+    seed: int,
+    context: DistributedContext,
+    optim: OptimConfig,
+    workers: int,
+    collate: Any,
+    step: int,
+    what: str = "training samples",
+) -> Iterator[Any]:
+    """Micro-batches forever, starting where optimiser step ``step`` left off (exact resume)."""
+    from torch.utils.data import DataLoader
+
+    from facebench.train.data import ResumableSampler
+
+    sampler = ResumableSampler(len(dataset), seed=seed, rank=context.rank, world_size=context.world_size)
+    batches_per_epoch = sampler.per_rank // optim.batch_size
+    if batches_per_epoch == 0:
+        raise FacebenchError(f"{len(dataset)} {what} cannot fill one batch of {optim.batch_size} per process")
+    micro = step * optim.accumulate
+    epoch, first = divmod(micro, batches_per_epoch)
     while True:
-        for batch in make_loader(epoch, first):
-            yield epoch, batch
+        sampler.set_position(epoch, first * optim.batch_size)
+        yield from DataLoader(
+            dataset,
+            batch_size=optim.batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            collate_fn=collate,
+            drop_last=True,
+        )
         epoch, first = epoch + 1, 0

@@ -11,6 +11,7 @@ The result (``last.pt``) is a detector everywhere as ``ckpt:<path>``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 from torch.nn import functional
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from facebench.detectors.retinaface import (
     DETECTOR_FORMAT,
@@ -36,18 +37,13 @@ from facebench.image import load_image
 from facebench.train.common import (
     CheckpointDir,
     OptimConfig,
+    Optimisation,
     RunLog,
     autocast,
-    build_optimizer,
-    build_scheduler,
-    cycle_loader,
-    get_rng_state,
-    grad_scaler,
-    set_rng_state,
+    distributed,
+    start_run,
+    training_batches,
 )
-from facebench.train.config import config_to_dict
-from facebench.train.data import ResumableSampler
-from facebench.train.distributed import setup
 from facebench.types import NUM_LANDMARKS
 from facebench.zoo.checkpoints import save_checkpoint
 
@@ -456,24 +452,17 @@ def _freeze_batchnorm(network: torch.nn.Module) -> None:
 
 def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> dict[str, Any]:
     """Train RetinaFace as ``config`` says (single process or under ``torchrun``); returns a summary."""
-    import yaml
-
-    context = setup(config.device)
-    device = context.device
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    out = Path(config.output)
-    out.mkdir(parents=True, exist_ok=True)
-    if context.is_main:
-        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-    anchors = MNET_CONFIG if config.backbone == "mobilenet0.25" else RESNET50_CONFIG
     if config.image_size % 32:
         raise FacebenchError(f"image_size must be a multiple of 32, got {config.image_size}")
+    context, out = start_run(config)
+    device = context.device
+    anchors = MNET_CONFIG if config.backbone == "mobilenet0.25" else RESNET50_CONFIG
     network = build_network(anchors)
     initial = _initial_state(config)
     if initial is not None:
         network.load_state_dict(initial, strict=True)
+    if config.freeze_batchnorm:
+        _freeze_batchnorm(network)
     network.to(device)
     samples = read_wider_annotations(
         config.data.labels, config.data.images, skip_missing=config.data.skip_missing
@@ -482,18 +471,11 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
         tuple(config.data.crop_scales), config.data.photometric, config.data.mirror
     )
     train_set = RetinaFaceTrainSet(samples, config.image_size, anchors, augmentation)
-    model: torch.nn.Module = network
-    if context.enabled:
-        model = torch.nn.parallel.DistributedDataParallel(
-            network, device_ids=[device.index] if device.type == "cuda" else None
-        )
+    model = distributed(network, context)
     optim = config.optim
-    optimizer = build_optimizer([{"params": [p for p in network.parameters() if p.requires_grad]}], optim)
-    if config.freeze_batchnorm:
-        _freeze_batchnorm(network)
-        optimizer = build_optimizer([{"params": [p for p in network.parameters() if p.requires_grad]}], optim)
-    scheduler = build_scheduler(optimizer, optim)
-    scaler = grad_scaler(device, config.precision)
+    optimisation = Optimisation.build(
+        [[p for p in network.parameters() if p.requires_grad]], optim, device, config.precision
+    )
     checkpoints = CheckpointDir(out, context, config.keep_checkpoints)
     log = RunLog(out, context, config.tensorboard)
     step = 0
@@ -501,33 +483,18 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
     if latest is not None:
         state = checkpoints.load(latest)
         network.load_state_dict(state["network"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
+        optimisation.load_state_dict(state["optimisation"])
         step = state["step"]
-    sampler = ResumableSampler(
-        len(train_set), seed=config.seed, rank=context.rank, world_size=context.world_size
+    batches = training_batches(
+        train_set,
+        seed=config.seed,
+        context=context,
+        optim=optim,
+        workers=config.data.workers,
+        collate=_collate,
+        step=step,
+        what="annotated images",
     )
-    batches_per_epoch = sampler.per_rank // optim.batch_size
-    if batches_per_epoch == 0:
-        raise FacebenchError(
-            f"{len(train_set)} annotated images cannot fill one batch of {optim.batch_size} per process"
-        )
-
-    def make_loader(epoch: int, first_batch: int) -> DataLoader:
-        sampler.set_position(epoch, first_batch * optim.batch_size)
-        return DataLoader(
-            train_set,
-            batch_size=optim.batch_size,
-            sampler=sampler,
-            num_workers=config.data.workers,
-            collate_fn=_collate,
-            drop_last=True,
-        )
-
-    micro = step * optim.accumulate
-    batches = cycle_loader(make_loader, micro // batches_per_epoch, micro % batches_per_epoch)
     if context.is_main:
         faces = int(sum(len(s.boxes_xyxy) for s in samples))
         with_marks = int(sum(s.has_landmarks.sum() for s in samples))
@@ -554,26 +521,21 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
             _freeze_batchnorm(network)
         losses = []
         for index in range(optim.accumulate):
-            _, (images, targets) = next(batches)
+            images, targets = next(batches)
             images = images.to(device)
             targets = tuple(t.to(device) for t in targets)
-            sync = model.no_sync() if context.enabled and index < optim.accumulate - 1 else _null()  # type: ignore[operator]
+            last_micro = index == optim.accumulate - 1
+            sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
             with sync:
                 with autocast(device, config.precision):
                     loc, conf, marks = model(images)
                 loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]
-                scaler.scale(loss / optim.accumulate).backward()
+                optimisation.backward(loss / optim.accumulate)
             losses.append(loss.item())
             for key, value in detail.items():
                 parts[key].append(value)
             seen += len(images) * context.world_size
-        scaler.unscale_(optimizer)
-        if optim.clip_grad_norm:
-            torch.nn.utils.clip_grad_norm_(network.parameters(), optim.clip_grad_norm)
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        scheduler.step()
+        optimisation.step()
         step += 1
         window.append(float(np.mean(losses)))
         if step % config.log_every == 0 or step == end:
@@ -585,23 +547,14 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
                     "loss": round(float(np.mean(window)), 6),
                     "last_loss": round(window[-1], 6),
                     **{f"loss_{k}": round(float(np.mean(v)), 6) for k, v in parts.items()},
-                    "lr": scheduler.get_last_lr()[0],
+                    "lr": optimisation.lr,
                     "images_per_s": round(seen / elapsed, 2) if elapsed else None,
                 },
             )
             window, parts, started, seen = [], {k: [] for k in parts}, time.perf_counter(), 0
         if step % config.checkpoint_every == 0 or step == end:
-            checkpoints.save(
-                step,
-                {
-                    "network": network.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "scaler": scaler.state_dict(),
-                    "rng": get_rng_state(),
-                    "step": step,
-                },
-            )
+            state = {"network": network.state_dict(), "optimisation": optimisation.state_dict(), "step": step}
+            checkpoints.save(step, state)
             if context.is_main:
                 save_model()
     summary = {"step": step, "finished": step == optim.steps, "model": str(out / "last.pt")}
@@ -609,9 +562,3 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
     log.close()
     context.close()
     return summary
-
-
-def _null() -> Any:
-    import contextlib
-
-    return contextlib.nullcontext()

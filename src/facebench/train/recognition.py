@@ -17,8 +17,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import yaml
-from torch.utils.data import DataLoader
 
 from facebench.datasets import VerificationPairs, load_pair_dataset
 from facebench.errors import FacebenchError
@@ -27,25 +25,15 @@ from facebench.recognizers.trained import RECOGNIZER_FORMAT, preprocess_to_dict
 from facebench.train.common import (
     CheckpointDir,
     OptimConfig,
+    Optimisation,
     RunLog,
     autocast,
-    build_optimizer,
-    build_scheduler,
-    cycle_loader,
-    get_rng_state,
-    grad_scaler,
-    set_rng_state,
+    distributed,
+    start_run,
+    training_batches,
 )
-from facebench.train.config import config_to_dict
-from facebench.train.data import (
-    Augmentation,
-    FaceTrainSet,
-    RecordIO,
-    ResumableSampler,
-    collate,
-    read_identity_folders,
-)
-from facebench.train.distributed import DistributedContext, setup, sum_gradients_hook
+from facebench.train.data import Augmentation, FaceTrainSet, RecordIO, collate, read_identity_folders
+from facebench.train.distributed import DistributedContext
 from facebench.train.heads import PartialFC, build_margin
 from facebench.zoo.checkpoints import save_checkpoint
 
@@ -318,30 +306,23 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
         stop_at: stop (after checkpointing) once this many steps are done, as an interrupted run
             would; the next call with the same config resumes from there.
     """
-    context = setup(config.device)
+    context, out = start_run(config)
     device = context.device
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    out = Path(config.output)
-    out.mkdir(parents=True, exist_ok=True)
-    if context.is_main:
-        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-
     backbone, spec = build_backbone(config.model.backbone, **config.model.options)
     backbone.to(device)
     train_set, identities, counts = build_train_set(config, spec, out, context)
     optim = config.optim
+    margin = build_margin(
+        config.head.type,
+        s=config.head.s,
+        m1=config.head.m1,
+        m2=config.head.m2,
+        m3=config.head.m3,
+        m=config.head.m,
+        h=config.head.h,
+    )
     head = PartialFC(
-        build_margin(
-            config.head.type,
-            s=config.head.s,
-            m1=config.head.m1,
-            m2=config.head.m2,
-            m3=config.head.m3,
-            m=config.head.m,
-            h=config.head.h,
-        ),
+        margin,
         spec.preprocess.embedding_dim or 512,
         train_set.num_classes,
         sample_rate=config.head.sample_rate,
@@ -350,22 +331,10 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
         rank=context.rank,
         world_size=context.world_size,
     ).to(device)
-    model: torch.nn.Module = backbone
-    if context.enabled:
-        model = torch.nn.parallel.DistributedDataParallel(
-            backbone, device_ids=[device.index] if device.type == "cuda" else None
-        )
-        model.register_comm_hook(None, sum_gradients_hook)
-    parameters = [p for p in backbone.parameters() if p.requires_grad] + list(head.parameters())
-    optimizer = build_optimizer(
-        [
-            {"params": [p for p in backbone.parameters() if p.requires_grad]},
-            {"params": list(head.parameters())},
-        ],
-        optim,
-    )
-    scheduler = build_scheduler(optimizer, optim)
-    scaler = grad_scaler(device, config.precision)
+    # every rank back-propagates the whole global-batch loss: backbone gradients are summed
+    model = distributed(backbone, context, sum_gradients=True)
+    trainable = [p for p in backbone.parameters() if p.requires_grad]
+    optimisation = Optimisation.build([trainable, list(head.parameters())], optim, device, config.precision)
     checkpoints = CheckpointDir(out, context, config.keep_checkpoints)
     log = RunLog(out, context, config.tensorboard)
 
@@ -375,35 +344,18 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
         state = checkpoints.load(latest)
         backbone.load_state_dict(state["backbone"])
         head.load_state_dict(state["head"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
+        optimisation.load_state_dict(state["optimisation"])
         step, best, stale = state["step"], state["best"], state["stale"]
         logger.info("resumed from %s at step %d", latest, step)
-
-    sampler = ResumableSampler(
-        len(train_set), seed=config.seed, rank=context.rank, world_size=context.world_size
+    batches = training_batches(
+        train_set,
+        seed=config.seed,
+        context=context,
+        optim=optim,
+        workers=config.data.workers,
+        collate=collate,
+        step=step,
     )
-    batches_per_epoch = sampler.per_rank // optim.batch_size
-    if batches_per_epoch == 0:
-        raise FacebenchError(
-            f"{len(train_set)} training samples cannot fill one batch of {optim.batch_size} per process"
-        )
-
-    def make_loader(epoch: int, first_batch: int) -> DataLoader:
-        sampler.set_position(epoch, first_batch * optim.batch_size)
-        return DataLoader(
-            train_set,
-            batch_size=optim.batch_size,
-            sampler=sampler,
-            num_workers=config.data.workers,
-            collate_fn=collate,
-            drop_last=True,
-        )
-
-    micro = step * optim.accumulate
-    batches = cycle_loader(make_loader, micro // batches_per_epoch, micro % batches_per_epoch)
     validator = None
     if config.validation.dataset and context.is_main:
         validator = Validator(config.validation, spec, out, identities, config.threads)
@@ -432,36 +384,18 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
             stop = bool(flag[0])
         return stop
 
-    def save_state() -> None:
-        checkpoints.save(
-            step,
-            {
-                "backbone": backbone.state_dict(),
-                "head": head.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "rng": get_rng_state(),
-                "step": step,
-                "best": best,
-                "stale": stale,
-            },
-        )
-
     stopped_early = False
     if step == 0 and config.validation.dataset:
         stopped_early = validate()
     end = optim.steps if stop_at is None else min(optim.steps, stop_at)
     window: list[float] = []
-    skipped = 0
-    started = time.perf_counter()
-    samples = 0
+    skipped, samples, started = 0, 0, time.perf_counter()
     while step < end and not stopped_early:
         backbone.train()
         head.train()
         step_losses = []
         for index in range(optim.accumulate):
-            _, (images, labels) = next(batches)
+            images, labels = next(batches)
             skipped += int((labels < 0).sum())
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             last_micro = index == optim.accumulate - 1
@@ -469,21 +403,15 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
             with sync:
                 with autocast(device, config.precision):
                     embeddings = model(images)
+                # negative sampling drawn from (seed, micro-batch): the same after a resume
                 generator = torch.Generator().manual_seed(
                     config.seed * 1_000_003 + step * optim.accumulate + index
                 )
                 loss = head(embeddings.float(), labels, generator=generator)
-                scaler.scale(loss / optim.accumulate).backward()
+                optimisation.backward(loss / optim.accumulate)
             step_losses.append(loss.item())
             samples += len(labels) * context.world_size
-        scaler.unscale_(optimizer)
-        grad_norm = (
-            torch.nn.utils.clip_grad_norm_(parameters, optim.clip_grad_norm) if optim.clip_grad_norm else None
-        )
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        scheduler.step()
+        grad_norm = optimisation.step()
         step += 1
         window.append(float(np.mean(step_losses)))
         if step % config.log_every == 0 or step == end:
@@ -494,8 +422,8 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
                 {
                     "loss": round(float(np.mean(window)), 6),
                     "last_loss": round(window[-1], 6),
-                    "lr": scheduler.get_last_lr()[0],
-                    "grad_norm": None if grad_norm is None else round(float(grad_norm), 4),
+                    "lr": optimisation.lr,
+                    "grad_norm": None if grad_norm is None else round(grad_norm, 4),
                     "samples_per_s": round(samples / elapsed, 2) if elapsed else None,
                     "skipped_samples": skipped,
                 },
@@ -505,7 +433,17 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
             stopped_early = validate()
             samples, started = 0, time.perf_counter()  # throughput counts training time only
         if step % config.checkpoint_every == 0 or step == end or stopped_early:
-            save_state()
+            checkpoints.save(
+                step,
+                {
+                    "backbone": backbone.state_dict(),
+                    "head": head.state_dict(),
+                    "optimisation": optimisation.state_dict(),
+                    "step": step,
+                    "best": best,
+                    "stale": stale,
+                },
+            )
     if context.is_main and (step == optim.steps or stopped_early):
         save_checkpoint(model_payload(backbone, config.model, spec, step, best or {}), out / "last.pt")
     summary = {
