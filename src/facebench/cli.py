@@ -680,6 +680,18 @@ def _overrides(values: list[str] | None) -> dict[str, Any]:
     return parsed
 
 
+def _train(
+    run: Any, config_class: type, config: Path, set_values: list[str] | None, stop_at: int | None
+) -> None:
+    from facebench.train.config import load_config
+
+    try:
+        summary = run(load_config(config_class, config, _overrides(set_values)), stop_at=stop_at)
+    except FacebenchError as error:
+        raise _fail(str(error)) from None
+    out.print_json(json.dumps(summary))
+
+
 _CONFIG_OPTION = typer.Option("--config", "-c", help="YAML config (see configs/ and docs/TRAINING.md).")
 _SET_OPTION = typer.Option("--set", help="Override a config value: --set optim.lr=0.05 (repeatable).")
 _STOP_OPTION = typer.Option(help="Stop after this many steps (checkpointed); re-run to resume.")
@@ -697,16 +709,9 @@ def train_recognition_command(
     re-run the same command), best.pt and last.pt; use a model file as `ckpt:<path>` wherever a
     recognizer name goes.
     """
-    from facebench.train.config import load_config
     from facebench.train.recognition import RecognitionConfig, train_recognition
 
-    try:
-        summary = train_recognition(
-            load_config(RecognitionConfig, config, _overrides(set_values)), stop_at=stop_at
-        )
-    except FacebenchError as error:
-        raise _fail(str(error)) from None
-    out.print_json(json.dumps(summary))
+    _train(train_recognition, RecognitionConfig, config, set_values, stop_at)
 
 
 @train_app.command("detector")
@@ -720,16 +725,9 @@ def train_detector_command(
     The run folder gets checkpoints/ (resume by re-running), metrics.jsonl and last.pt; use it as
     the detector `ckpt:<path>` in detect, benchmark and eval-detection.
     """
-    from facebench.train.config import load_config
     from facebench.train.detection import DetectionConfig, train_detector
 
-    try:
-        summary = train_detector(
-            load_config(DetectionConfig, config, _overrides(set_values)), stop_at=stop_at
-        )
-    except FacebenchError as error:
-        raise _fail(str(error)) from None
-    out.print_json(json.dumps(summary))
+    _train(train_detector, DetectionConfig, config, set_values, stop_at)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from facebench.errors import FacebenchError
 from facebench.recognizers.backbones import build_backbone
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import RECOGNIZERS
-from facebench.recognizers.torch_engine import TorchModelRunner
+from facebench.recognizers.torch_engine import runner_for
 from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
 from facebench.zoo.checkpoints import load_checkpoint
 
@@ -82,15 +82,7 @@ class TrainedRecognizer(Recognizer):
         )
         network, _ = build_backbone(payload["backbone"], **payload["backbone_options"])
         network.load_state_dict(payload["state_dict"], strict=True)
-        template = self.template
-        self.runner = TorchModelRunner(
-            network,
-            engine=self.engine,
-            input_shape=(3, template.height, template.width),
-            cache_dir=self.store.cache_dir,
-            cache_key=f"trained:{digest}",
-            threads=self.threads,
-        )
+        self.runner = runner_for(self, network)  # ONNX exports cached by the file's sha256
 
     @property
     def card(self) -> WeightCard:
