@@ -354,3 +354,24 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, lfw_root)
     assert sorted(losses) == [1, 2, 3, 4] and all(np.isfinite(list(losses.values())))
     assert next(r for r in read_log(tmp_path / "run") if r["kind"] == "data")["world_size"] == 2
     assert (tmp_path / "run" / "last.pt").is_file()
+
+
+def test_bf16_with_accumulation_adaface_focal_and_tensorboard(tmp_path, lfw_root):
+    config = _config(
+        tmp_path,
+        lfw_root,
+        precision="bf16",
+        tensorboard=True,
+        optim__steps=2,
+        optim__accumulate=2,
+        optim__batch_size=8,
+        head={"type": "adaface", "loss": "focal", "gamma": 2.0},
+        model={"backbone": "ir_se_18"},
+    )
+    summary = train_recognition(config)
+    assert summary["finished"]
+    losses = _losses(tmp_path)
+    assert sorted(losses) == [1, 2] and all(np.isfinite(list(losses.values())))
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    head_state = torch.load(tmp_path / "checkpoints" / "step-00000002" / "rank0.pt", weights_only=True)["head"]
+    assert head_state["margin.batch_mean"] != 20.0  # AdaFace's running norm statistics moved
