@@ -144,6 +144,10 @@ def test_validation_tracks_the_best_checkpoint_and_stops_early(tmp_path, lfw_roo
     summary = train_recognition(config)
     validations = read_log(tmp_path / "run", "validation")
     assert validations[0]["step"] == 0
+    from facebench.datasets import load_pairs_csv
+
+    written = load_pairs_csv(tmp_path / "run" / "validation" / "pairs.csv")  # the same set, for `benchmark`
+    assert len(written) == 40 and written.is_same.sum() == 20
     accuracies = [v["accuracy"] for v in validations]
     best = validations[int(np.argmax(accuracies))]
     assert summary["best"]["step"] == best["step"]
@@ -373,5 +377,7 @@ def test_bf16_with_accumulation_adaface_focal_and_tensorboard(tmp_path, lfw_root
     losses = _losses(tmp_path)
     assert sorted(losses) == [1, 2] and all(np.isfinite(list(losses.values())))
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
-    head_state = torch.load(tmp_path / "checkpoints" / "step-00000002" / "rank0.pt", weights_only=True)["head"]
+    head_state = torch.load(tmp_path / "checkpoints" / "step-00000002" / "rank0.pt", weights_only=True)[
+        "head"
+    ]
     assert head_state["margin.batch_mean"] != 20.0  # AdaFace's running norm statistics moved

@@ -212,6 +212,20 @@ def _without_identities(pairs: VerificationPairs, identities: set[str]) -> Verif
     )
 
 
+def _write_pairs_csv(pairs: VerificationPairs, path: Path) -> None:
+    """The validation pairs as a ``csv:`` dataset, so ``benchmark`` can score exactly the same set."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path1", "path2", "label", "fold"])
+        for first, second, same, fold in zip(
+            pairs.first, pairs.second, pairs.is_same, pairs.fold, strict=True
+        ):
+            writer.writerow([first.resolve(), second.resolve(), int(same), int(fold)])
+
+
 class Validator:
     """Pair-verification accuracy of the current backbone (faces detected and aligned once)."""
 
@@ -232,6 +246,7 @@ class Validator:
         if config.exclude_training_identities:
             pairs = _without_identities(pairs, set(training_identities))
         self.pairs, self.config, self.spec = pairs, config, spec
+        _write_pairs_csv(pairs, out / "validation" / "pairs.csv")
         images = pairs.images
         faces = _central_faces(images, config.detector, out / "validation", threads)
         template = spec.preprocess.template
