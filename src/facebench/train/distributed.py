@@ -21,7 +21,6 @@ __all__ = [
     "all_reduce_sum_grad",
     "setup",
     "sum_gradients_hook",
-    "world_size",
 ]
 
 
@@ -157,7 +156,3 @@ def all_reduce_max(tensor: torch.Tensor) -> torch.Tensor:
     tensor = tensor.detach().clone()
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return tensor
-
-
-def world_size() -> int:
-    return dist.get_world_size() if _active() else 1
