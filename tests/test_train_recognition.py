@@ -181,6 +181,9 @@ def test_trained_model_is_a_recognizer_everywhere(uninterrupted, lfw_root, tmp_p
     assert embeddings.shape == (4, 512)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
     assert model.config["sha256"] == (out / "last.pt.sha256").read_text().split()[0]
+    from facebench.bench.cost import file_bytes
+
+    assert file_bytes(model.card, model.store) == (out / "last.pt").stat().st_size
     onnx = create(spec, engine="onnx").embed_aligned(crops)
     assert (onnx * embeddings).sum(axis=1).min() > 0.9999
     assert model.config != create(spec, degrade="lowres:4").config
@@ -218,17 +221,18 @@ def test_benchmark_with_a_trained_model_and_lowres_degradation(uninterrupted, lf
     pairs = load_pairs_csv(_held_out_pairs(lfw_root, tmp_path))
     spec = f"ckpt:{out / 'last.pt'}"
     results = {}
-    for degrade in (None, "lowres:8"):
+    for degrade in ("none", "lowres:8"):
         result = run_benchmark(
             pairs, tmp_path / "bench", dataset="held-out", detectors=("yunet",), recognizers=(spec,),
             measure_cost=False, show_progress=False, degrade=degrade,
         )  # fmt: skip
         run = result.runs[0]
-        assert run["degrade"] == degrade
+        assert run["degrade"] == (None if degrade == "none" else degrade)
         assert scores_file(tmp_path / "bench", run["pipeline"]).is_file()
         results[degrade] = run
     assert results["lowres:8"]["pipeline"].endswith("+lowres:8")
-    assert results[None]["auc"] != results["lowres:8"]["auc"]
+    assert results["none"]["pipeline"].endswith("/last.pt")  # "none" means no degradation
+    assert results["none"]["auc"] != results["lowres:8"]["auc"]
 
 
 def test_recordio_round_trip_matches_the_aligned_folder(tmp_path):

@@ -29,6 +29,8 @@ __all__ = ["file_bytes", "measure_memory", "onnx_gflops_and_params", "torch_gflo
 def file_bytes(card: WeightCard, store: ModelStore) -> int | None:
     """Total size of the card's weight files as found by the store (``None`` for built-in models)."""
     sizes = [status.path.stat().st_size for status in store.status(card) if status.path is not None]
+    if not sizes:  # a trained model's card points at its file directly and states its size
+        sizes = [weight_file.size for weight_file in card.files if weight_file.size]
     return sum(sizes) if sizes else None
 
 

@@ -159,6 +159,7 @@ def run_benchmark(
     ``degrade`` (``lowres:K``) evaluates every recognizer on aligned crops shrunk K times and scaled
     back, the evaluation that matches low-resolution training.
     """
+    degrade = None if degrade in (None, "none") else degrade
     for method in align:
         if method not in ALIGN_METHODS and method not in TEMPLATES:
             choices = ", ".join([*ALIGN_METHODS, *TEMPLATES])
