@@ -385,3 +385,35 @@ def test_bf16_with_accumulation_adaface_focal_and_tensorboard(tmp_path, lfw_root
         "head"
     ]
     assert head_state["margin.batch_mean"] != 20.0  # AdaFace's running norm statistics moved
+
+
+def test_ctrl_c_finishes_the_step_checkpoints_and_the_rerun_resumes(tmp_path, lfw_root):
+    """SIGINT to the whole process group (as a terminal's Ctrl-C), data-loader workers included."""
+    import signal
+    import time
+
+    config = _config(tmp_path / "run", lfw_root, optim__steps=200, checkpoint_every=1000)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(__import__("dataclasses").asdict(config)))))
+    command = [sys.executable, "-m", "facebench.cli", "train", "recognition", "--config", str(path)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 300
+    while len(read_log(tmp_path / "run", "train")) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-2000:]
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-2000:]
+    summary = json.loads(stdout)
+    assert summary["interrupted"] and 2 <= summary["step"] < 200
+    assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == f"step-{summary['step']:08d}"
+    resumed = train_recognition(
+        _config(tmp_path / "run", lfw_root, optim__steps=summary["step"] + 2, checkpoint_every=1000)
+    )
+    assert resumed["finished"] and sorted(_losses(tmp_path / "run"))[-3:] == [
+        summary["step"],
+        summary["step"] + 1,
+        summary["step"] + 2,
+    ]

@@ -23,6 +23,7 @@ from facebench.zoo.checkpoints import load_checkpoint, save_checkpoint
 
 __all__ = [
     "CheckpointDir",
+    "GracefulStop",
     "OptimConfig",
     "Optimisation",
     "RunLog",
@@ -220,6 +221,46 @@ class CheckpointDir:
                 "resume with the same number of processes"
             )
         return load_checkpoint(path)
+
+
+class GracefulStop:
+    """Ctrl-C (SIGINT) or SIGTERM asks the run to finish its step, checkpoint and return.
+
+    A second signal interrupts at once. Under ``torchrun`` the ranks agree every step (a one-number
+    all-reduce), so they all stop after the same step even if only one saw the signal.
+    """
+
+    def __init__(self, context: DistributedContext) -> None:
+        self.context = context
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> GracefulStop:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def should_stop(self) -> bool:
+        if not self.context.enabled:
+            return self.requested
+        flag = torch.tensor([float(self.requested)], device=self.context.device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return bool(flag.item())
 
 
 def start_run(config: Any) -> tuple[DistributedContext, Path]:

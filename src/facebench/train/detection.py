@@ -36,6 +36,7 @@ from facebench.errors import FacebenchError, ImageError
 from facebench.image import load_image
 from facebench.train.common import (
     CheckpointDir,
+    GracefulStop,
     OptimConfig,
     Optimisation,
     RunLog,
@@ -515,49 +516,64 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
     window: list[float] = []
     parts: dict[str, list[float]] = {"loc": [], "conf": [], "landmarks": []}
     started, seen = time.perf_counter(), 0
-    while step < end:
-        network.train()
-        if config.freeze_batchnorm:
-            _freeze_batchnorm(network)
-        losses = []
-        for index in range(optim.accumulate):
-            images, targets = next(batches)
-            images = images.to(device)
-            targets = tuple(t.to(device) for t in targets)
-            last_micro = index == optim.accumulate - 1
-            sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
-            with sync:
-                with autocast(device, config.precision):
-                    loc, conf, marks = model(images)
-                loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]
-                optimisation.backward(loss / optim.accumulate)
-            losses.append(loss.item())
-            for key, value in detail.items():
-                parts[key].append(value)
-            seen += len(images) * context.world_size
-        optimisation.step()
-        step += 1
-        window.append(float(np.mean(losses)))
-        if step % config.log_every == 0 or step == end:
-            elapsed = time.perf_counter() - started
-            log.write(
-                step,
-                "train",
-                {
-                    "loss": round(float(np.mean(window)), 6),
-                    "last_loss": round(window[-1], 6),
-                    **{f"loss_{k}": round(float(np.mean(v)), 6) for k, v in parts.items()},
-                    "lr": optimisation.lr,
-                    "images_per_s": round(seen / elapsed, 2) if elapsed else None,
-                },
-            )
-            window, parts, started, seen = [], {k: [] for k in parts}, time.perf_counter(), 0
-        if step % config.checkpoint_every == 0 or step == end:
-            state = {"network": network.state_dict(), "optimisation": optimisation.state_dict(), "step": step}
-            checkpoints.save(step, state)
-            if context.is_main:
-                save_model()
-    summary = {"step": step, "finished": step == optim.steps, "model": str(out / "last.pt")}
+    interrupted = False
+    with GracefulStop(context) as stop:
+        while step < end:
+            network.train()
+            if config.freeze_batchnorm:
+                _freeze_batchnorm(network)
+            losses = []
+            for index in range(optim.accumulate):
+                images, targets = next(batches)
+                images = images.to(device)
+                targets = tuple(t.to(device) for t in targets)
+                last_micro = index == optim.accumulate - 1
+                sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
+                with sync:
+                    with autocast(device, config.precision):
+                        loc, conf, marks = model(images)
+                    loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]
+                    optimisation.backward(loss / optim.accumulate)
+                losses.append(loss.item())
+                for key, value in detail.items():
+                    parts[key].append(value)
+                seen += len(images) * context.world_size
+            optimisation.step()
+            step += 1
+            window.append(float(np.mean(losses)))
+            if step % config.log_every == 0 or step == end:
+                elapsed = time.perf_counter() - started
+                log.write(
+                    step,
+                    "train",
+                    {
+                        "loss": round(float(np.mean(window)), 6),
+                        "last_loss": round(window[-1], 6),
+                        **{f"loss_{k}": round(float(np.mean(v)), 6) for k, v in parts.items()},
+                        "lr": optimisation.lr,
+                        "images_per_s": round(seen / elapsed, 2) if elapsed else None,
+                    },
+                )
+                window, parts, started, seen = [], {k: [] for k in parts}, time.perf_counter(), 0
+            interrupted = stop.should_stop()
+            if step % config.checkpoint_every == 0 or step == end or interrupted:
+                state = {
+                    "network": network.state_dict(),
+                    "optimisation": optimisation.state_dict(),
+                    "step": step,
+                }
+                checkpoints.save(step, state)
+                if context.is_main:
+                    save_model()
+            if interrupted:
+                logger.warning("stopped at step %d on request; run the same command to resume", step)
+                break
+    summary = {
+        "step": step,
+        "finished": step == optim.steps,
+        "interrupted": interrupted,
+        "model": str(out / "last.pt"),
+    }
     log.write(step, "summary", summary)
     log.close()
     context.close()

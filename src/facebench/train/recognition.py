@@ -24,6 +24,7 @@ from facebench.recognizers.backbones import BackboneSpec, build_backbone
 from facebench.recognizers.trained import RECOGNIZER_FORMAT, preprocess_to_dict
 from facebench.train.common import (
     CheckpointDir,
+    GracefulStop,
     OptimConfig,
     Optimisation,
     RunLog,
@@ -405,66 +406,73 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
     end = optim.steps if stop_at is None else min(optim.steps, stop_at)
     window: list[float] = []
     skipped, samples, started = 0, 0, time.perf_counter()
-    while step < end and not stopped_early:
-        backbone.train()
-        head.train()
-        step_losses = []
-        for index in range(optim.accumulate):
-            images, labels = next(batches)
-            skipped += int((labels < 0).sum())
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            last_micro = index == optim.accumulate - 1
-            sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
-            with sync:
-                with autocast(device, config.precision):
-                    embeddings = model(images)
-                # negative sampling drawn from (seed, micro-batch): the same after a resume
-                generator = torch.Generator().manual_seed(
-                    config.seed * 1_000_003 + step * optim.accumulate + index
+    interrupted = False
+    with GracefulStop(context) as stop:
+        while step < end and not stopped_early:
+            backbone.train()
+            head.train()
+            step_losses = []
+            for index in range(optim.accumulate):
+                images, labels = next(batches)
+                skipped += int((labels < 0).sum())
+                images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+                last_micro = index == optim.accumulate - 1
+                sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
+                with sync:
+                    with autocast(device, config.precision):
+                        embeddings = model(images)
+                    # negative sampling drawn from (seed, micro-batch): the same after a resume
+                    generator = torch.Generator().manual_seed(
+                        config.seed * 1_000_003 + step * optim.accumulate + index
+                    )
+                    loss = head(embeddings.float(), labels, generator=generator)
+                    optimisation.backward(loss / optim.accumulate)
+                step_losses.append(loss.item())
+                samples += len(labels) * context.world_size
+            grad_norm = optimisation.step()
+            step += 1
+            window.append(float(np.mean(step_losses)))
+            if step % config.log_every == 0 or step == end:
+                elapsed = time.perf_counter() - started
+                log.write(
+                    step,
+                    "train",
+                    {
+                        "loss": round(float(np.mean(window)), 6),
+                        "last_loss": round(window[-1], 6),
+                        "lr": optimisation.lr,
+                        "grad_norm": None if grad_norm is None else round(grad_norm, 4),
+                        "samples_per_s": round(samples / elapsed, 2) if elapsed else None,
+                        "skipped_samples": skipped,
+                    },
                 )
-                loss = head(embeddings.float(), labels, generator=generator)
-                optimisation.backward(loss / optim.accumulate)
-            step_losses.append(loss.item())
-            samples += len(labels) * context.world_size
-        grad_norm = optimisation.step()
-        step += 1
-        window.append(float(np.mean(step_losses)))
-        if step % config.log_every == 0 or step == end:
-            elapsed = time.perf_counter() - started
-            log.write(
-                step,
-                "train",
-                {
-                    "loss": round(float(np.mean(window)), 6),
-                    "last_loss": round(window[-1], 6),
-                    "lr": optimisation.lr,
-                    "grad_norm": None if grad_norm is None else round(grad_norm, 4),
-                    "samples_per_s": round(samples / elapsed, 2) if elapsed else None,
-                    "skipped_samples": skipped,
-                },
-            )
-            window, samples, started = [], 0, time.perf_counter()
-        if config.validation.dataset and (step % config.validation.every == 0 or step == optim.steps):
-            stopped_early = validate()
-            samples, started = 0, time.perf_counter()  # throughput counts training time only
-        if step % config.checkpoint_every == 0 or step == end or stopped_early:
-            checkpoints.save(
-                step,
-                {
-                    "backbone": backbone.state_dict(),
-                    "head": head.state_dict(),
-                    "optimisation": optimisation.state_dict(),
-                    "step": step,
-                    "best": best,
-                    "stale": stale,
-                },
-            )
+                window, samples, started = [], 0, time.perf_counter()
+            if config.validation.dataset and (step % config.validation.every == 0 or step == optim.steps):
+                stopped_early = validate()
+                samples, started = 0, time.perf_counter()  # throughput counts training time only
+            interrupted = stop.should_stop()
+            if step % config.checkpoint_every == 0 or step == end or stopped_early or interrupted:
+                checkpoints.save(
+                    step,
+                    {
+                        "backbone": backbone.state_dict(),
+                        "head": head.state_dict(),
+                        "optimisation": optimisation.state_dict(),
+                        "step": step,
+                        "best": best,
+                        "stale": stale,
+                    },
+                )
+            if interrupted:
+                logger.warning("stopped at step %d on request; run the same command to resume", step)
+                break
     if context.is_main and (step == optim.steps or stopped_early):
         save_checkpoint(model_payload(backbone, config.model, spec, step, best or {}), out / "last.pt")
     summary = {
         "step": step,
         "finished": step == optim.steps or stopped_early,
         "stopped_early": stopped_early,
+        "interrupted": interrupted,
         "best": best,
     }
     log.write(step, "summary", summary)
