@@ -33,6 +33,7 @@ __all__ = [
     "distributed",
     "get_rng_state",
     "grad_scaler",
+    "gradient_sync",
     "read_log",
     "set_rng_state",
     "start_run",
@@ -296,6 +297,13 @@ def distributed(
     if sum_gradients:
         wrapped.register_comm_hook(None, sum_gradients_hook)
     return wrapped
+
+
+def gradient_sync(model: torch.nn.Module, context: DistributedContext, *, last_micro_batch: bool) -> Any:
+    """DDP's ``no_sync`` for every micro-batch but the last of a step (gradients all-reduced once)."""
+    if last_micro_batch or not context.enabled:
+        return contextlib.nullcontext()
+    return model.no_sync()  # type: ignore[operator]
 
 
 @dataclass

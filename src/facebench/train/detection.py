@@ -11,7 +11,6 @@ The result (``last.pt``) is a detector everywhere as ``ckpt:<path>``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from facebench.train.common import (
     RunLog,
     autocast,
     distributed,
+    gradient_sync,
     start_run,
     training_batches,
 )
@@ -527,9 +527,7 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
                 images, targets = next(batches)
                 images = images.to(device)
                 targets = tuple(t.to(device) for t in targets)
-                last_micro = index == optim.accumulate - 1
-                sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
-                with sync:
+                with gradient_sync(model, context, last_micro_batch=index == optim.accumulate - 1):
                     with autocast(device, config.precision):
                         loc, conf, marks = model(images)
                     loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from facebench.train.common import (
     RunLog,
     autocast,
     distributed,
+    gradient_sync,
     start_run,
     training_batches,
 )
@@ -416,9 +417,7 @@ def train_recognition(config: RecognitionConfig, *, stop_at: int | None = None) 
                 images, labels = next(batches)
                 skipped += int((labels < 0).sum())
                 images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-                last_micro = index == optim.accumulate - 1
-                sync = contextlib.nullcontext() if (last_micro or not context.enabled) else model.no_sync()  # type: ignore[operator]
-                with sync:
+                with gradient_sync(model, context, last_micro_batch=index == optim.accumulate - 1):
                     with autocast(device, config.precision):
                         embeddings = model(images)
                     # negative sampling drawn from (seed, micro-batch): the same after a resume
