@@ -15,7 +15,7 @@ from torch import nn
 
 from facebench.recognizers.nets.iresnet import IRESNET_DEPTHS, IResNet
 from facebench.registry import Registry
-from facebench.zoo.cards import ColorOrder, Preprocess
+from facebench.zoo import Preprocess, get_card
 
 __all__ = ["BACKBONES", "BackboneSpec", "build_backbone", "list_backbones"]
 
@@ -35,16 +35,6 @@ class BackboneSpec:
         return height, width
 
 
-_ARCFACE_INPUT = Preprocess(
-    input_size=(112, 112),
-    size_policy="crop",
-    color=ColorOrder.RGB,
-    mean=(127.5, 127.5, 127.5),
-    std=(127.5, 127.5, 127.5),
-    template="arcface_112",
-    embedding_dim=512,
-)
-
 BACKBONES: Registry[Any] = Registry("backbone")
 
 
@@ -53,7 +43,9 @@ def _register(spec: BackboneSpec) -> None:
 
 
 def _edgeface(variant: str) -> Callable[..., nn.Module]:
-    def build(**_: Any) -> nn.Module:
+    def build(**options: Any) -> nn.Module:
+        if options:
+            raise ValueError(f"EdgeFace backbones take no options (512-d output), got {sorted(options)}")
         from facebench.recognizers.nets.edgenext import EdgeFaceNet
 
         return EdgeFaceNet(variant)
@@ -61,38 +53,25 @@ def _edgeface(variant: str) -> Callable[..., nn.Module]:
     return build
 
 
-def _mobilefacenet(embedding_dim: int = 128, **_: Any) -> nn.Module:
+def _mobilefacenet(embedding_dim: int = 128) -> nn.Module:
     from facebench.recognizers.nets.mobilefacenet import MobileFaceNet
 
     return MobileFaceNet(embedding_dim)
 
 
+# each backbone is trained and run with the contract of its published model's weight card
 for _depth in IRESNET_DEPTHS:
     for _se in (False, True):
         _register(
             BackboneSpec(
                 f"ir{'_se' if _se else ''}_{_depth}",
                 lambda depth=_depth, se=_se, **options: IResNet(depth, se=se, **options),
-                _ARCFACE_INPUT,
+                get_card("insightface_w600k_r50").preprocess,
             )
         )
-_register(BackboneSpec("edgeface_xs", _edgeface("edgenext_x_small"), _ARCFACE_INPUT))
-_register(BackboneSpec("edgeface_xxs", _edgeface("edgenext_xx_small"), _ARCFACE_INPUT))
-_register(
-    BackboneSpec(
-        "mobilefacenet",
-        _mobilefacenet,
-        Preprocess(
-            input_size=(96, 112),
-            size_policy="crop",
-            color=ColorOrder.RGB,
-            mean=(127.5, 127.5, 127.5),
-            std=(128.0, 128.0, 128.0),
-            template="sphereface_112x96",
-            embedding_dim=128,
-        ),
-    )
-)
+_register(BackboneSpec("edgeface_xs", _edgeface("edgenext_x_small"), get_card("edgeface_xs_q").preprocess))
+_register(BackboneSpec("edgeface_xxs", _edgeface("edgenext_xx_small"), get_card("edgeface_xxs_q").preprocess))
+_register(BackboneSpec("mobilefacenet", _mobilefacenet, get_card("mobilefacenet_casia").preprocess))
 
 list_backbones = BACKBONES.names
 
