@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from facebench.datasets.wider_labels import read_wider_annotations
 from facebench.detectors.retinaface import MNET_CONFIG, decode, prior_boxes
 from facebench.errors import FacebenchError
 from facebench.train.common import read_log
@@ -21,7 +22,6 @@ from facebench.train.detection import (
     DetectionConfig,
     match_anchors,
     multibox_loss,
-    read_wider_annotations,
     train_detector,
 )
 
