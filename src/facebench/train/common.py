@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import random
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 
 from facebench.errors import FacebenchError
@@ -117,23 +115,16 @@ def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
 
 
 def get_rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state(),
-        "numpy": [np.random.get_state()[1].tolist(), *np.random.get_state()[2:]],
-        "python": repr(random.getstate()),
-    }
+    """Torch's generators (dropout draws from them); nothing in training draws from numpy's or
+    Python's global generators: data order, augmentation and sampling come from (seed, step)."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    import ast
-
     torch.set_rng_state(state["torch"])
-    keys, position, has_gauss, cached = state["numpy"]
-    np.random.set_state(("MT19937", np.asarray(keys, np.uint32), position, has_gauss, cached))
-    random.setstate(ast.literal_eval(state["python"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
