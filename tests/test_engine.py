@@ -154,17 +154,11 @@ def test_report_and_charts_render_in_headless_chromium(clean_run, tmp_path):
 def test_template_names_select_similarity_alignment_onto_the_recognizers_own_template(tmp_path):
     from facebench.bench.engine import run_benchmark
     from facebench.datasets import load_lfw_pairs
-    from facebench.datasets.lfw import VerificationPairs
 
     pairs = load_lfw_pairs()
     keep = np.zeros(len(pairs), bool)
     keep[np.r_[0:20, 300:320]] = True  # fold 1's first 20 matched and 20 mismatched pairs
-    subset = VerificationPairs(
-        [p for p, k in zip(pairs.first, keep, strict=True) if k],
-        [p for p, k in zip(pairs.second, keep, strict=True) if k],
-        pairs.is_same[keep],
-        pairs.fold[keep],
-    )
+    subset = pairs.subset(keep)
     result = run_benchmark(
         subset,
         tmp_path,

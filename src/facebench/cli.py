@@ -414,19 +414,13 @@ def benchmark_command(
     import numpy as np
 
     from facebench.bench.engine import DEFAULT_GRID, run_benchmark
-    from facebench.datasets import VerificationPairs, load_pair_dataset
+    from facebench.datasets import load_pair_dataset
 
     try:
         pairs = load_pair_dataset(dataset, data_root)
         if folds:
             wanted = np.array([int(f) - 1 for f in folds.split(",")])
-            keep = np.isin(pairs.fold, wanted)
-            pairs = VerificationPairs(
-                [p for p, k in zip(pairs.first, keep, strict=True) if k],
-                [p for p, k in zip(pairs.second, keep, strict=True) if k],
-                pairs.is_same[keep],
-                pairs.fold[keep],
-            )
+            pairs = pairs.subset(np.isin(pairs.fold, wanted))
         run_benchmark(
             pairs,
             out,

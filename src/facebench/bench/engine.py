@@ -135,8 +135,7 @@ def _fold_decisions(scores: np.ndarray, pairs: VerificationPairs, thresholds: np
     folds = np.unique(pairs.fold)
     threshold_of = dict(zip(folds.tolist(), thresholds.tolist(), strict=True))
     per_pair = np.array([threshold_of[f] for f in pairs.fold.tolist()])
-    finite = np.where(np.isnan(scores), -np.inf, scores)
-    return (finite >= per_pair) == pairs.is_same
+    return (scores >= per_pair) == pairs.is_same  # NaN (no face) compares false: "different"
 
 
 def run_benchmark(
@@ -235,7 +234,7 @@ def run_benchmark(
                             "accuracy_ci95": [round(low, 6), round(high, 6)],
                             "fold_accuracy": [round(a, 6) for a in accuracy.fold_accuracy.tolist()],
                             "threshold_all_pairs": round(
-                                best_threshold(np.where(np.isnan(scores), -np.inf, scores), pairs.is_same)[0],
+                                best_threshold(scores, pairs.is_same)[0],
                                 6,
                             ),
                             "auc": round(roc_auc(scores, pairs.is_same), 6),

@@ -9,6 +9,7 @@ from facebench.datasets.cfp import load_cfp_pairs as load_cfp_pairs
 from facebench.datasets.lfw import VerificationPairs as VerificationPairs
 from facebench.datasets.lfw import load_lfw_pairs as load_lfw_pairs
 from facebench.datasets.pairs_csv import load_pairs_csv as load_pairs_csv
+from facebench.datasets.pairs_csv import write_pairs_csv as write_pairs_csv
 from facebench.errors import FacebenchError
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "load_lfw_pairs",
     "load_pair_dataset",
     "load_pairs_csv",
+    "write_pairs_csv",
 ]
 
 PAIR_DATASETS = ("lfw", "lfw_view1", "cfp_ff", "cfp_fp", "csv:<file>")

@@ -32,6 +32,13 @@ class VerificationPairs:
         """Every distinct image in the pairs, sorted."""
         return sorted(set(self.first) | set(self.second))
 
+    def subset(self, keep: np.ndarray) -> VerificationPairs:
+        """The pairs where the boolean mask ``keep`` is true, folds and labels kept."""
+        pick = np.flatnonzero(keep)
+        return VerificationPairs(
+            [self.first[i] for i in pick], [self.second[i] for i in pick], self.is_same[pick], self.fold[pick]
+        )
+
 
 def default_lfw_root() -> Path:
     home = os.environ.get("FACEBENCH_HOME")

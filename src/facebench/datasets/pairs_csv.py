@@ -15,7 +15,7 @@ import numpy as np
 from facebench.datasets.lfw import VerificationPairs
 from facebench.errors import FacebenchError
 
-__all__ = ["load_pairs_csv"]
+__all__ = ["load_pairs_csv", "write_pairs_csv"]
 
 COLUMNS = ("path1", "path2", "label", "fold")
 
@@ -46,3 +46,17 @@ def load_pairs_csv(path: str | os.PathLike[str]) -> VerificationPairs:
     if missing:
         raise FacebenchError(f"{path}: {len(missing)} listed image(s) are missing, e.g. {sorted(missing)[0]}")
     return VerificationPairs(first, second, np.asarray(same, bool), np.asarray(fold, np.int64))
+
+
+def write_pairs_csv(pairs: VerificationPairs, path: str | os.PathLike[str]) -> Path:
+    """Write ``pairs`` in the format `load_pairs_csv` reads, with absolute image paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for first, second, same, fold in zip(
+            pairs.first, pairs.second, pairs.is_same, pairs.fold, strict=True
+        ):
+            writer.writerow([Path(first).resolve(), Path(second).resolve(), int(same), int(fold)])
+    return path

@@ -28,14 +28,21 @@ class KFoldResult:
         return f"{100 * self.mean:.2f} ± {100 * self.std:.2f} % ({len(self.fold_accuracy)} folds)"
 
 
+def _missing_as_different(scores: np.ndarray) -> np.ndarray:
+    """NaN scores (no face found) as −inf: below every threshold, so always "different"."""
+    scores = np.asarray(scores, np.float64)
+    return np.where(np.isnan(scores), -np.inf, scores)
+
+
 def best_threshold(scores: np.ndarray, is_same: np.ndarray) -> tuple[float, float]:
     """The threshold maximising accuracy of ``score >= threshold`` ⇒ same, and that accuracy.
 
     Every distinct score is a candidate (plus +inf), evaluated at once with cumulative counts;
     ties go to the lowest such threshold. Candidates lie midway between consecutive distinct
-    scores, so the threshold generalises symmetrically.
+    scores, so the threshold generalises symmetrically. A NaN score (a face was not found) counts
+    as "different".
     """
-    scores = np.asarray(scores, np.float64)
+    scores = _missing_as_different(scores)
     is_same = np.asarray(is_same, bool)
     order = np.argsort(scores, kind="stable")
     sorted_scores, sorted_same = scores[order], is_same[order]
@@ -60,7 +67,7 @@ def kfold_accuracy(scores: np.ndarray, is_same: np.ndarray, folds: np.ndarray) -
 
     A pair whose score is NaN (a face was not found) counts as predicted "different".
     """
-    scores = np.where(np.isnan(scores), -np.inf, np.asarray(scores, np.float64))
+    scores = _missing_as_different(scores)
     is_same = np.asarray(is_same, bool)
     folds = np.asarray(folds)
     accuracies, thresholds = [], []

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from facebench.align import align_face, get_template
+from facebench.datasets.identities import identity_folders
 from facebench.errors import FacebenchError, ImageError
 from facebench.image import load_image
 from facebench.ops.blob import to_blob
@@ -42,7 +43,6 @@ __all__ = [
 
 logger = logging.getLogger("facebench.train")
 
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 _RECORD_MAGIC = 0xCED7230A
 _IMAGE_HEADER = struct.Struct("<IfQQ")  # flag, label, id, id2 (MXNet's IRHeader)
 _LENGTH_MASK = (1 << 29) - 1
@@ -66,24 +66,20 @@ def read_identity_folders(
     max_identities: int | None = None,
 ) -> IdentityFolders:
     """Identity folders with at least ``min_images`` images, minus ``exclude``, the first ``max_identities``."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FacebenchError(f"training data folder {root} does not exist or is not a folder")
     excluded = set(exclude)
     paths, labels, identities = [], [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in excluded):
-        images = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-        if len(images) < max(1, min_images):
+    for name, images in identity_folders(root, min_images):
+        if name in excluded:
             continue
         if max_identities is not None and len(identities) >= max_identities:
             break
         label = len(identities)
-        identities.append(folder.name)
+        identities.append(name)
         paths += images
         labels += [label] * len(images)
     if not identities:
         raise FacebenchError(f"{root}: no identity folder has {min_images} or more images")
-    return IdentityFolders(root, paths, labels, identities)
+    return IdentityFolders(Path(root), paths, labels, identities)
 
 
 class RecordIO:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from facebench.datasets import VerificationPairs, load_pair_dataset
+from facebench.datasets import VerificationPairs, load_pair_dataset, write_pairs_csv
 from facebench.errors import FacebenchError
 from facebench.recognizers.backbones import BackboneSpec, build_backbone
 from facebench.recognizers.trained import RECOGNIZER_FORMAT, preprocess_to_dict
@@ -208,24 +208,7 @@ def _without_identities(pairs: VerificationPairs, identities: set[str]) -> Verif
     )
     if not keep.any():
         raise FacebenchError("every validation pair involves a training identity; nothing is held out")
-    pick = np.flatnonzero(keep)
-    return VerificationPairs(
-        [pairs.first[i] for i in pick], [pairs.second[i] for i in pick], pairs.is_same[pick], pairs.fold[pick]
-    )
-
-
-def _write_pairs_csv(pairs: VerificationPairs, path: Path) -> None:
-    """The validation pairs as a ``csv:`` dataset, so ``benchmark`` can score exactly the same set."""
-    import csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path1", "path2", "label", "fold"])
-        for first, second, same, fold in zip(
-            pairs.first, pairs.second, pairs.is_same, pairs.fold, strict=True
-        ):
-            writer.writerow([first.resolve(), second.resolve(), int(same), int(fold)])
+    return pairs.subset(keep)
 
 
 class Validator:
@@ -248,7 +231,7 @@ class Validator:
         if config.exclude_training_identities:
             pairs = _without_identities(pairs, set(training_identities))
         self.pairs, self.config, self.spec = pairs, config, spec
-        _write_pairs_csv(pairs, out / "validation" / "pairs.csv")
+        write_pairs_csv(pairs, out / "validation" / "pairs.csv")  # `benchmark` can score the same set
         images = pairs.images
         faces = _central_faces(images, config.detector, out / "validation", threads)
         template = spec.preprocess.template
@@ -292,7 +275,7 @@ class Validator:
         scores = (embeddings[first] * embeddings[second]).sum(axis=1)
         scores[(first < 0) | (second < 0)] = np.nan
         accuracy = kfold_accuracy(scores, self.pairs.is_same, self.pairs.fold)
-        threshold, _ = best_threshold(np.where(np.isnan(scores), -np.inf, scores), self.pairs.is_same)
+        threshold, _ = best_threshold(scores, self.pairs.is_same)
         return {
             "accuracy": round(accuracy.mean, 6),
             "accuracy_std": round(accuracy.std, 6),
