@@ -1,7 +1,9 @@
 """RetinaFace (MobileNet-0.25 or ResNet-50 backbone, FPN, SSH context modules) as plain PyTorch modules.
 
-Attribute names match the published state dicts of biubug6/Pytorch_Retinaface (``mobilenet0.25``
-and the torchvision-named ``resnet50`` body), so their weights load with ``strict=True``.
+Attribute names match the published state dicts of biubug6/Pytorch_Retinaface: the MobileNet-0.25
+weights load with ``strict=True`` (tested). The ResNet-50 variant follows the same naming with a
+torchvision-named body and has the published 27.29 M parameters, but its weights are not available
+offline, so loading them is untested.
 """
 
 from __future__ import annotations

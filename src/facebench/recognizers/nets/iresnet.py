@@ -1,7 +1,7 @@
 """IResNet (Deng et al., ArcFace) as InsightFace's ``arcface_torch`` builds it, optionally with SE blocks.
 
-Module names follow ``arcface_torch/backbones/iresnet.py``, so its published state dicts load
-strictly; ``se=True`` adds a squeeze-and-excitation gate to every residual branch (IR-SE).
+Module names follow ``arcface_torch/backbones/iresnet.py`` so that its published state dicts can
+load strictly (untested: no IResNet checkpoint is available offline); ``se=True`` adds a squeeze-and-excitation gate to every residual branch (IR-SE).
 """
 
 from __future__ import annotations
