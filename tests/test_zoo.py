@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facebench.errors import ChecksumMismatchError, ModelNotFoundError, UnknownNameError
+from facebench.errors import (
+    ArchiveError,
+    ChecksumMismatchError,
+    FacebenchError,
+    ModelNotFoundError,
+    UnknownNameError,
+)
 from facebench.zoo import (
     FileState,
     ModelStore,
@@ -23,7 +29,7 @@ from facebench.zoo import (
     load_torch_weights,
     register_card,
 )
-from facebench.zoo.hashing import HashCache, sha256_file
+from facebench.zoo.hashing import sha256_file
 from facebench.zoo.registry import unregister_card
 
 
@@ -154,15 +160,157 @@ def test_corrupt_archive_is_refused_before_unpacking(tmp_path, shared_home):
     assert not (tmp_path / "cache" / "dlib_mmod_face" / "mmod_human_face_detector.dat").exists()
 
 
-def test_hash_cache_recomputes_only_when_the_file_changes(tmp_path):
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"one")
-    cache = HashCache(tmp_path / "hashes.json")
-    first = cache.sha256(path)
-    assert HashCache(tmp_path / "hashes.json").sha256(path) == first  # persisted
-    path.write_bytes(b"two!")
-    os.utime(path, ns=(1, 1))
-    assert cache.sha256(path) == sha256_file(path) != first
+class _Planted:
+    """A pickle payload that, if ever executed, leaves a marker file behind."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _evil_npy(marker: Path, size: int | None = None) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array({"features.conv1.weight": _Planted(marker)}, dtype=object), allow_pickle=True)
+    data = buffer.getvalue()
+    if size is not None:  # pickle ignores what follows its STOP opcode: pad to the genuine size
+        assert len(data) <= size
+        data += b"\0" * (size - len(data))
+    return data
+
+
+def test_in_place_swap_with_restored_size_and_mtime_is_caught_and_runs_nothing(tmp_path, shared_home):
+    """The attack on the old (path, size, mtime) verdict cache: rewrite, then `touch -r` back."""
+    home = tmp_path / "home"
+    shutil.copytree(shared_home / "models" / "mtcnn", home / "models" / "mtcnn")
+    target = home / "models" / "mtcnn" / "pnet.npy"
+    target.chmod(0o644)
+    genuine = target.read_bytes()
+    store = ModelStore(home, tmp_path / "cache", allow_download=False)
+    assert load_npy_verified("mtcnn", "pnet.npy", store=store)  # verified once: the old cache's entry
+    assert all(s.state is FileState.OK for s in store.status("mtcnn"))
+    stat = target.stat()
+
+    marker = tmp_path / "pwned"
+    target.write_bytes(_evil_npy(marker, stat.st_size))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert target.stat().st_size == stat.st_size and target.stat().st_mtime_ns == stat.st_mtime_ns
+
+    for fresh in (store, ModelStore(home, tmp_path / "cache", allow_download=False)):
+        with pytest.raises(ChecksumMismatchError, match=r"pnet\.npy"):
+            load_npy_verified("mtcnn", "pnet.npy", store=fresh)
+        assert {s.filename: s.state for s in fresh.status("mtcnn")}["pnet.npy"] is FileState.MISMATCH
+    assert not marker.exists()
+
+    # the genuine file restored (same size and mtime again): no stale "mismatch" verdict survives
+    target.write_bytes(genuine)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert all(s.state is FileState.OK for s in store.status("mtcnn"))
+    assert "features.conv1.weight" in load_npy_verified("mtcnn", "pnet.npy", store=store)
+
+
+def test_models_verify_rehashes_a_file_swapped_in_place(tmp_path, shared_home):
+    from typer.testing import CliRunner
+
+    from facebench.cli import app
+
+    home = tmp_path / "home"
+    shutil.copytree(shared_home / "models" / "mtcnn", home / "models" / "mtcnn")
+    target = home / "models" / "mtcnn" / "rnet.npy"
+    target.chmod(0o644)
+    env = {"FACEBENCH_HOME": str(home), "FACEBENCH_CACHE": str(tmp_path / "cache")}
+    assert CliRunner().invoke(app, ["models", "verify", "mtcnn"], env=env).exit_code == 0
+    stat = target.stat()
+    target.write_bytes(_evil_npy(tmp_path / "pwned", stat.st_size))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = CliRunner().invoke(app, ["models", "verify", "mtcnn"], env=env)
+    assert result.exit_code == 1 and "rnet.npy" in result.output and "mismatch" in result.output
+
+
+def test_object_npy_with_a_matching_hash_still_cannot_run_code(tmp_path, temporary_card):
+    """Even a file the card pins (a hostile card, or a poisoned release) is parsed restrictedly."""
+    marker = tmp_path / "pwned"
+    temporary_card("test_evil_npy", _evil_npy(marker), "evil.npy")
+    store = ModelStore(tmp_path / "home", tmp_path / "cache", allow_download=False)
+    with pytest.raises(pickle.UnpicklingError, match=r"refused to load global posix\.system"):
+        load_npy_verified("test_evil_npy", store=store)
+    assert not marker.exists()
+
+
+def test_restricted_unpickler_reads_plain_and_legacy_weight_dicts():
+    import io
+
+    from facebench.zoo.safe_load import load_npy_bytes
+
+    buffer = io.BytesIO()
+    weights = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.int64(3), "names": ["a", "b"]}
+    np.save(buffer, np.array(weights, dtype=object), allow_pickle=True)
+    loaded = load_npy_bytes(buffer.getvalue())
+    assert loaded.keys() == weights.keys() and (loaded["w"] == weights["w"]).all() and loaded["n"] == 3
+    buffer = io.BytesIO()
+    np.save(buffer, np.eye(3))  # a plain array never reaches any unpickler
+    assert (load_npy_bytes(buffer.getvalue()) == np.eye(3)).all()
+    with pytest.raises(pickle.UnpicklingError, match=r"not a valid \.npy"):
+        load_npy_bytes(b"not an npy file at all")
+
+
+def test_a_file_swapped_after_resolve_is_never_parsed(tmp_path, temporary_card, monkeypatch):
+    """Loaders parse the bytes they hashed: swapping the file right after the check changes nothing."""
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array({"ok": np.zeros(2)}, dtype=object), allow_pickle=True)
+    card = temporary_card("test_swap_npy", buffer.getvalue(), "w.npy")
+    store = ModelStore(tmp_path / "home", tmp_path / "cache", allow_download=False)
+    marker = tmp_path / "pwned"
+    original_resolve = ModelStore.resolve
+
+    def resolve_then_swap(self, *args, **kwargs):
+        path = original_resolve(self, *args, **kwargs)
+        path.write_bytes(_evil_npy(marker))  # the attacker wins the race right after the check
+        return path
+
+    monkeypatch.setattr(ModelStore, "resolve", resolve_then_swap)
+    with pytest.raises(ChecksumMismatchError):
+        load_npy_verified(card.name, store=store)
+    assert not marker.exists()
+
+
+def test_archive_that_unpacks_past_its_card_size_is_refused_and_deleted(tmp_path):
+    payload = b"\0" * 4096
+    card = WeightCard(
+        name="test_bomb_archive",
+        task=Task.DETECTOR,
+        directory="bomb",
+        files=(
+            WeightFile(
+                "w.bin", "0" * 64, "http://127.0.0.1:9/w.bin.bz2", size=len(payload), archive="w.bin.bz2"
+            ),
+        ),
+        license="test",
+        source="generated by the test",
+    )
+    archive = tmp_path / "cache" / "bomb" / "w.bin.bz2"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(bz2.compress(payload * 1000))  # 4 KB card size, 4 MB inside a tiny archive
+    store = ModelStore(tmp_path / "empty-home", tmp_path / "cache", allow_download=False)
+    with pytest.raises(ArchiveError, match="more than the 4,096 bytes"):
+        store.resolve(card)
+    assert not archive.exists()  # facebench's own cached copy is deleted, not left to fail again
+    assert list(archive.parent.iterdir()) == []  # and no partial output remains
+
+
+def test_cached_archive_with_a_bad_hash_is_deleted(tmp_path):
+    archive = tmp_path / "cache" / "dlib_mmod_face" / "mmod_human_face_detector.dat.bz2"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(bz2.compress(b"something else"))
+    store = ModelStore(tmp_path / "empty-home", tmp_path / "cache", allow_download=False)
+    with pytest.raises(ChecksumMismatchError):
+        store.resolve("dlib_mmod")
+    assert not archive.exists()
 
 
 @pytest.fixture
@@ -202,7 +350,7 @@ def test_torch_loading_never_executes_pickled_code(tmp_path, temporary_card):
     torch.save({"weight": torch.zeros(2), "payload": _Exploit()}, buffer)
     temporary_card("test_evil_checkpoint", buffer.read_bytes(), "evil.pt")
     store = ModelStore(tmp_path / "home", tmp_path / "cache", allow_download=False)
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+    with pytest.raises(FacebenchError, match=r"GLOBAL posix\.system.*does not execute code"):
         load_torch_weights("test_evil_checkpoint", store=store)
 
 

@@ -7,6 +7,7 @@ without catching unrelated bugs, and every message names the file or model invol
 from __future__ import annotations
 
 __all__ = [
+    "ArchiveError",
     "ChecksumMismatchError",
     "DownloadError",
     "FacebenchError",
@@ -46,6 +47,10 @@ class ChecksumMismatchError(FacebenchError):
             "The file is corrupt, truncated or a different release; refusing to load it. "
             "Delete it and let facebench fetch it again, or put the correct file in its place."
         )
+
+
+class ArchiveError(FacebenchError):
+    """A model archive could not be unpacked: corrupt, or larger than its weight card allows."""
 
 
 class DownloadError(FacebenchError):

@@ -28,6 +28,7 @@ class Task(StrEnum):
     LANDMARKS = "landmarks"
     RECOGNIZER = "recognizer"
     SEGMENTER = "segmenter"
+    RESTORER = "restorer"
 
 
 class ColorOrder(StrEnum):

@@ -7,14 +7,17 @@ as data, and reads only tensors and plain containers (``weights_only=True``).
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
 from facebench.errors import FacebenchError
-from facebench.zoo.hashing import sha256_file
+from facebench.zoo.hashing import sha256_bytes, sha256_file
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+__all__ = ["load_checkpoint", "save_checkpoint", "torch_load_bytes"]
 
 
 def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Path:
@@ -37,7 +40,6 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str = "cpu") 
     Raises:
         FacebenchError: the file or its sidecar is missing, or the digest does not match.
     """
-    import torch
 
     path = Path(path)
     sidecar = path.with_name(path.name + ".sha256")
@@ -49,7 +51,42 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str = "cpu") 
             "recorded when saving them"
         )
     expected = sidecar.read_text().split()[0]
-    actual = sha256_file(path)
+    data = path.read_bytes()  # hashed and parsed from the same bytes: no swap between check and load
+    actual = sha256_bytes(data)
     if actual != expected:
         raise FacebenchError(f"checkpoint {path}: sha256 {actual} does not match {sidecar.name} ({expected})")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    return torch_load_bytes(data, str(path), map_location=map_location)
+
+
+def torch_load_bytes(
+    data: bytes, name: str, *, map_location: str = "cpu", safe_globals: list[Any] | None = None
+) -> Any:
+    """``torch.load(weights_only=True)`` of verified bytes; a refusal is one `FacebenchError` line.
+
+    Args:
+        safe_globals: extra types a legacy checkpoint needs (numpy scalars), for this load only.
+    """
+    import torch
+
+    try:
+        with torch.serialization.safe_globals(safe_globals or []), warnings.catch_warnings():
+            # quantized checkpoints trigger torch's own deprecation notes about storage APIs
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\._utils")
+            return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        # torch's message suggests weights_only=False, which would run the file's code: never
+        raise FacebenchError(
+            f"model file {name} holds more than tensors and plain containers ({_weights_only_reason(error)}); "
+            "facebench does not execute code from model files, so it cannot load it"
+        ) from None
+    except (RuntimeError, EOFError, ValueError) as error:
+        raise FacebenchError(f"model file {name} is not a readable torch checkpoint: {error}") from None
+
+
+def _weights_only_reason(error: BaseException) -> str:
+    """The line of torch's weights_only refusal that names what was refused (not its advice)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "Unsupported" in line or "unsupported" in line:
+            return line.rstrip(".")
+    return lines[-1] if lines else type(error).__name__

@@ -1,22 +1,17 @@
-"""Streaming sha256 with a verdict cache keyed by (path, size, mtime).
+"""Streaming sha256 of model files, computed afresh on every call.
 
-Hashing a 100 MB model on every load would dominate short runs, so a digest is remembered, in
-memory and in a small JSON file in the cache directory, for as long as the file's size and
-modification time stay the same.
+There is deliberately no verdict cache: a cache keyed by (path, size, mtime) can be fooled by a
+file rewritten in place with its size and mtime restored (``touch -r``), and then a tampered file
+would be loaded as verified. Every weight file facebench ships is a few MB, and hashing runs at
+about 1 GB/s, so re-hashing on every load costs milliseconds (``benchmarks/hash_cost.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
-import threading
-from pathlib import Path
 
-from facebench._log import logger
-
-__all__ = ["HashCache", "sha256_file"]
+__all__ = ["sha256_bytes", "sha256_file"]
 
 _CHUNK = 1 << 20
 
@@ -30,48 +25,6 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-class HashCache:
-    """Remembers file digests while a file's size and mtime are unchanged.
-
-    Args:
-        store_path: JSON file that persists digests across processes; ``None`` keeps them in memory.
-    """
-
-    def __init__(self, store_path: Path | None = None) -> None:
-        self._store_path = store_path
-        self._lock = threading.Lock()
-        self._entries: dict[str, dict[str, int | str]] = {}
-        if store_path is not None and store_path.is_file():
-            try:
-                self._entries = json.loads(store_path.read_text())
-            except (OSError, ValueError) as error:
-                logger.warning("ignoring unreadable hash cache %s: %s", store_path, error)
-
-    @staticmethod
-    def _key(path: Path) -> tuple[str, int, int]:
-        stat = path.stat()
-        return str(path.resolve()), stat.st_size, stat.st_mtime_ns
-
-    def sha256(self, path: str | os.PathLike[str]) -> str:
-        """The digest of ``path``, computed only when the file changed since it was last seen."""
-        resolved, size, mtime_ns = self._key(Path(path))
-        entry = self._entries.get(resolved)
-        if entry is not None and entry.get("size") == size and entry.get("mtime_ns") == mtime_ns:
-            return str(entry["sha256"])
-        digest = sha256_file(resolved)
-        with self._lock:
-            self._entries[resolved] = {"size": size, "mtime_ns": mtime_ns, "sha256": digest}
-            self._save()
-        return digest
-
-    def _save(self) -> None:
-        if self._store_path is None:
-            return
-        try:
-            self._store_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._store_path.parent, prefix=".hashes.", suffix=".tmp")
-            with os.fdopen(fd, "w") as handle:
-                json.dump(self._entries, handle)
-            os.replace(tmp, self._store_path)
-        except OSError as error:  # a read-only cache must not stop a run
-            logger.debug("could not persist hash cache %s: %s", self._store_path, error)
+def sha256_bytes(data: bytes | bytearray | memoryview) -> str:
+    """The full sha256 hex digest of bytes already in memory."""
+    return hashlib.sha256(data).hexdigest()

@@ -21,18 +21,18 @@ from __future__ import annotations
 import bz2
 import importlib.util
 import os
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from facebench._log import logger
-from facebench.errors import ChecksumMismatchError, DownloadError, ModelNotFoundError
+from facebench.errors import ArchiveError, ChecksumMismatchError, DownloadError, ModelNotFoundError
 from facebench.zoo.cards import PackageFiles, WeightCard, WeightFile
 from facebench.zoo.download import download_file
-from facebench.zoo.hashing import HashCache
+from facebench.zoo.hashing import sha256_bytes, sha256_file
 from facebench.zoo.registry import get_card
 
 __all__ = [
@@ -107,7 +107,6 @@ class ModelStore:
             allow_download = os.environ.get(ENV_OFFLINE, "").strip().lower() in ("", "0", "false", "no")
         self.allow_download = allow_download
         self.show_progress = show_progress
-        self.hashes = HashCache(self.cache_dir / "sha256-cache.json")
 
     # -- where files may be -------------------------------------------------------------------
     def search_folders(self, card: WeightCard) -> list[Path]:
@@ -126,7 +125,7 @@ class ModelStore:
     # -- verification -------------------------------------------------------------------------
     def check(self, path: Path, card: WeightCard, weight_file: WeightFile) -> None:
         """Raise `ChecksumMismatchError` unless ``path`` hashes to the card's sha256."""
-        actual = self.hashes.sha256(path)
+        actual = sha256_file(path)
         if actual != weight_file.sha256:
             raise ChecksumMismatchError(str(path), weight_file.sha256, actual, card.name)
 
@@ -147,7 +146,7 @@ class ModelStore:
                 continue
             path, is_archive = found
             expected = weight_file.archive_sha256 if is_archive else weight_file.sha256
-            actual = self.hashes.sha256(path)
+            actual = sha256_file(path)  # always re-hashed: a verdict cache can be fooled
             state = FileState.OK if expected is None or actual == expected else FileState.MISMATCH
             out.append(FileStatus(card.name, weight_file.filename, state, path, expected or "", actual))
         return out
@@ -208,33 +207,75 @@ class ModelStore:
                 raise self._not_found(card, weight_file, f"download failed: {error}") from error
         raise self._not_found(card, weight_file, f"downloads are disabled (${ENV_OFFLINE} is set)")
 
+    def read_verified(
+        self,
+        card: WeightCard | str,
+        filename: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+    ) -> tuple[Path, bytes]:
+        """The bytes of one of ``card``'s files, hashed *as read* and checked against the card.
+
+        Loaders that deserialise (pickles, torch checkpoints) parse these bytes rather than the
+        path, so the file cannot be swapped between the check and the load.
+
+        Raises:
+            ChecksumMismatchError: the bytes read differ from the card's sha256.
+            ModelNotFoundError: no copy anywhere and no download possible.
+        """
+        card = get_card(card) if isinstance(card, str) else card
+        weight_file = card.file(filename)
+        resolved = self.resolve(card, filename, path=path)
+        data = resolved.read_bytes()
+        actual = sha256_bytes(data)
+        if actual != weight_file.sha256:
+            raise ChecksumMismatchError(str(resolved), weight_file.sha256, actual, card.name)
+        return resolved, data
+
     def resolve_all(self, card: WeightCard | str) -> dict[str, Path]:
         """Verified paths of all of a card's files, keyed by filename."""
         card = get_card(card) if isinstance(card, str) else card
         return {f.filename: self.resolve(card, f.filename) for f in card.files}
 
     def _unpack(self, archive: Path, card: WeightCard, weight_file: WeightFile) -> Path:
+        in_cache = archive.is_relative_to(self.cache_dir)
         if weight_file.archive_sha256 is not None:
-            actual = self.hashes.sha256(archive)
+            actual = sha256_file(archive)
             if actual != weight_file.archive_sha256:
+                if in_cache:  # facebench's own copy (a download): never keep a bad one around
+                    archive.unlink(missing_ok=True)
                 raise ChecksumMismatchError(str(archive), weight_file.archive_sha256, actual, card.name)
         target = self.cache_path(card, weight_file)
         target.parent.mkdir(parents=True, exist_ok=True)
+        limit = weight_file.size if weight_file.size is not None else _UNPACK_LIMIT
         logger.info("unpacking %s into %s", archive, target)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
                 if archive.name.endswith(".bz2"):
                     with bz2.open(archive, "rb") as source:
-                        shutil.copyfileobj(source, out, 1 << 20)
+                        _copy_capped(source, out, limit, archive)
                 else:
                     with (
                         zipfile.ZipFile(archive) as bundle,
                         bundle.open(str(weight_file.archive_member)) as source,
                     ):
-                        shutil.copyfileobj(source, out, 1 << 20)
-            self.check(Path(tmp_name), card, weight_file)
+                        _copy_capped(source, out, limit, archive)
+            try:
+                self.check(Path(tmp_name), card, weight_file)
+            except ChecksumMismatchError:
+                if in_cache:
+                    archive.unlink(missing_ok=True)
+                raise
             os.replace(tmp_name, target)
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+            Path(tmp_name).unlink(missing_ok=True)
+            if in_cache:
+                archive.unlink(missing_ok=True)
+            raise ArchiveError(
+                f"model '{card.name}': cannot unpack {archive}: {error}"
+                + (" (deleted; it will be fetched again)" if in_cache else "")
+            ) from None
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -279,6 +320,20 @@ class ModelStore:
             f"  fetch it from {weight_file.url}\n"
             f"  and put it at {home_hint} or {self.cache_path(card, weight_file)}{package_hint}."
         )
+
+
+#: the unpacking cap for a card file whose size is not published
+_UNPACK_LIMIT = 4 << 30
+
+
+def _copy_capped(source: Any, out: Any, limit: int, archive: Path) -> None:
+    """Copy in 1 MiB chunks, refusing to write more than ``limit`` bytes (a decompression bomb)."""
+    written = 0
+    while chunk := source.read(1 << 20):
+        written += len(chunk)
+        if written > limit:
+            raise OSError(f"it unpacks to more than the {limit:,} bytes its weight card allows")
+        out.write(chunk)
 
 
 _DEFAULT: ModelStore | None = None
