@@ -174,3 +174,49 @@ def test_verify_uses_the_calibrated_threshold(lfw_root):
     from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
 
     assert result.threshold == DEFAULT_THRESHOLDS["edgeface_xs_q"].value and result.same
+
+
+def test_a_planted_onnx_export_in_the_cache_is_never_used(faces, tmp_path, monkeypatch):
+    """A different ONNX file under the export's name is caught by its digest, or by the probe when
+    the attacker also rewrote the sidecar; either way the real model is exported again."""
+    monkeypatch.setenv("FACEBENCH_CACHE", str(tmp_path / "cache"))
+    reference = create("edgeface_xxs_dequant")
+    rgb, face = faces[0]
+    expected = reference.embed_faces(rgb, [face])[0]
+    create("edgeface_xxs_dequant", engine="onnx")  # fills the cache
+    (export,) = (tmp_path / "cache" / "onnx").glob("*.onnx")
+    sidecar = export.with_name(export.name + ".sha256")
+    genuine = export.read_bytes()
+    impostor = create("edgeface_xs_dequant", engine="onnx")  # a 512-d model of the same input size
+    (other,) = [p for p in (tmp_path / "cache" / "onnx").glob("*.onnx") if p != export]
+    assert impostor.embed_faces(rgb, [face])[0] @ expected < 0.5
+
+    from facebench.zoo.hashing import sha256_file
+
+    for forge_sidecar in (False, True):
+        export.write_bytes(other.read_bytes())
+        if forge_sidecar:
+            sidecar.write_text(f"{sha256_file(export)}  {export.name}\n")
+        model = create("edgeface_xxs_dequant", engine="onnx")
+        assert model.embed_faces(rgb, [face])[0] @ expected >= 0.9999
+        assert export.read_bytes() == genuine  # exported again, atomically, and re-recorded
+        assert sidecar.read_text().split()[0] == sha256_file(export)
+
+
+def test_onnx_export_key_covers_weights_versions_and_opset(monkeypatch):
+    import torch
+
+    import facebench
+    from facebench.recognizers import torch_engine
+
+    base = torch_engine._export_key("a" * 64, "m", (3, 112, 112))
+    assert torch_engine._export_key("b" * 64, "m", (3, 112, 112)) != base
+    assert torch_engine._export_key("a" * 64, "m", (3, 112, 96)) != base
+    monkeypatch.setattr(torch_engine, "ONNX_OPSET", torch_engine.ONNX_OPSET + 1)
+    assert torch_engine._export_key("a" * 64, "m", (3, 112, 112)) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(facebench, "__version__", "9.9.9")
+    assert torch_engine._export_key("a" * 64, "m", (3, 112, 112)) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    assert torch_engine._export_key("a" * 64, "m", (3, 112, 112)) != base

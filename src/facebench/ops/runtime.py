@@ -34,10 +34,11 @@ def _relax_spatial_dims(model_bytes: bytes) -> bytes:
     return model.SerializeToString()
 
 
-def onnx_session(path: Path, threads: int | None = None, *, any_input_size: bool = False) -> Any:
+def onnx_session(path: Path | bytes, threads: int | None = None, *, any_input_size: bool = False) -> Any:
     """An onnxruntime CPU session with ``threads`` intra-op threads and no inter-op pool.
 
     Args:
+        path: the model file, or its bytes (already verified by the caller).
         any_input_size: rewrite a graph exported with a fixed input so it accepts any H×W
             (valid for fully convolutional detectors such as YuNet).
     """
@@ -49,7 +50,8 @@ def onnx_session(path: Path, threads: int | None = None, *, any_input_size: bool
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
-    model: bytes | str = path.read_bytes() if any_input_size else str(path)
+    model: bytes | str
+    model = path if isinstance(path, bytes) else path.read_bytes() if any_input_size else str(path)
     if any_input_size:
         model = _relax_spatial_dims(model)  # type: ignore[arg-type]
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from facebench._log import logger
+from facebench.errors import FacebenchError
 from facebench.ops.runtime import onnx_session, run_torch
+from facebench.zoo.hashing import sha256_bytes
 
-__all__ = ["TorchModelRunner", "export_onnx", "runner_for"]
+__all__ = ["TorchModelRunner", "cached_onnx_session", "export_onnx", "runner_for"]
 
 ONNX_OPSET = 17
 
@@ -40,8 +44,91 @@ def export_onnx(module: Any, input_shape: tuple[int, int, int], path: Path) -> P
     return path
 
 
+#: probe batch the cached export must reproduce before it is used (min cosine to torch's output)
+_PROBE_MIN_COSINE = 0.9999
+
+
+def _export_key(source_sha256: str, name: str, input_shape: tuple[int, int, int]) -> str:
+    """Everything that shapes an export: source weights, model, facebench, torch and the opset."""
+    import torch
+
+    from facebench import __version__
+
+    fields = {
+        "source_sha256": source_sha256,
+        "model": name,
+        "input_shape": list(input_shape),
+        "facebench": __version__,
+        "torch": torch.__version__,
+        "opset": ONNX_OPSET,
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _probe(input_shape: tuple[int, int, int]) -> np.ndarray:
+    return np.random.default_rng(0).uniform(-1.0, 1.0, (2, *input_shape)).astype(np.float32)
+
+
+def _agrees(session: Any, module: Any, probe: np.ndarray) -> bool:
+    """Does the ONNX session compute what the torch module computes on the probe batch?"""
+    expected = run_torch(module, probe)[0].reshape(len(probe), -1).astype(np.float64)
+    try:
+        actual = np.asarray(session.run(None, {"input": probe})[0]).reshape(len(probe), -1).astype(np.float64)
+    except Exception:  # a graph with other inputs or outputs is simply not this model's export
+        return False
+    if actual.shape != expected.shape or not np.isfinite(actual).all():
+        return False
+    cosine = (actual * expected).sum(1) / (np.linalg.norm(actual, axis=1) * np.linalg.norm(expected, axis=1))
+    return bool((cosine >= _PROBE_MIN_COSINE).all())
+
+
+def cached_onnx_session(
+    module: Any,
+    *,
+    input_shape: tuple[int, int, int],
+    cache_dir: Path,
+    source_sha256: str,
+    name: str,
+    threads: int | None,
+) -> Any:
+    """An ONNX Runtime session of ``module``'s export, cached under ``cache_dir/onnx`` and verified.
+
+    The file name is a digest of the source weights' sha256, the model, facebench's and torch's
+    versions and the opset. A cached export is used only when its bytes match the ``.sha256``
+    written beside it *and* it reproduces the torch module on a fixed probe batch (cosine ≥
+    0.9999); otherwise it is exported again, atomically. The session is built from the bytes that
+    were checked.
+    """
+    path = cache_dir / "onnx" / f"{_export_key(source_sha256, name, input_shape)}.onnx"
+    sidecar = path.with_name(path.name + ".sha256")
+    probe = _probe(input_shape)
+    if path.is_file() and sidecar.is_file():
+        data = path.read_bytes()
+        recorded = sidecar.read_text().split()[:1]
+        if recorded == [sha256_bytes(data)]:
+            session = onnx_session(data, threads)
+            if _agrees(session, module, probe):
+                return session
+            logger.warning("cached ONNX export %s does not reproduce %s; exporting it again", path, name)
+        else:
+            logger.warning(
+                "cached ONNX export %s does not match its recorded sha256; exporting it again", path
+            )
+    export_onnx(module, input_shape, path)
+    data = path.read_bytes()
+    session = onnx_session(data, threads)
+    if not _agrees(session, module, probe):
+        raise FacebenchError(
+            f"the ONNX export of {name} does not reproduce its PyTorch outputs; use engine torch"
+        )
+    partial = sidecar.with_name(sidecar.name + ".part")
+    partial.write_text(f"{sha256_bytes(data)}  {path.name}\n")
+    partial.replace(sidecar)
+    return session
+
+
 class TorchModelRunner:
-    """Runs a float PyTorch module with torch, or with ONNX Runtime on an export cached by weights hash."""
+    """Runs a float PyTorch module with torch, or with ONNX Runtime on a verified cached export."""
 
     def __init__(
         self,
@@ -50,7 +137,8 @@ class TorchModelRunner:
         engine: str,
         input_shape: tuple[int, int, int],
         cache_dir: Path,
-        cache_key: str,
+        source_sha256: str,
+        name: str,
         threads: int | None,
     ) -> None:
         self.module = module.eval()
@@ -58,11 +146,14 @@ class TorchModelRunner:
         self.threads = threads
         self.session = None
         if engine == "onnx":
-            digest = hashlib.sha256(cache_key.encode()).hexdigest()[:16]
-            path = cache_dir / "onnx" / f"{digest}.onnx"
-            if not path.is_file():
-                export_onnx(self.module, input_shape, path)
-            self.session = onnx_session(path, threads)
+            self.session = cached_onnx_session(
+                self.module,
+                input_shape=input_shape,
+                cache_dir=cache_dir,
+                source_sha256=source_sha256,
+                name=name,
+                threads=threads,
+            )
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
         if self.session is not None:
@@ -71,13 +162,14 @@ class TorchModelRunner:
 
 
 def runner_for(recognizer: Any, module: Any) -> TorchModelRunner:
-    """The runner for a float PyTorch recognizer, with its ONNX export keyed by its weights' hash."""
+    """The runner for a float PyTorch recognizer, its ONNX export keyed by its weights' sha256."""
     template = recognizer.template
     return TorchModelRunner(
         module,
         engine=recognizer.engine,
         input_shape=(3, template.height, template.width),
         cache_dir=recognizer.store.cache_dir,
-        cache_key=f"{recognizer.name}:{recognizer.card.files[0].sha256}",
+        source_sha256=recognizer.card.files[0].sha256,
+        name=recognizer.name,
         threads=recognizer.threads,
     )
