@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from facebench.atomic import atomic_open, atomic_write_text, check_writable_folder
 from facebench.errors import FacebenchError, ImageError
 
 __all__ = ["app", "main"]
@@ -35,8 +37,22 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _report_failure(kind: str, message: str) -> None:
+    """One line per failed image: never wrapped, and a file name's brackets are not markup."""
+    err.print(f"[yellow]{kind}[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _per_image_error(path: Path, error: Exception) -> str:
+    """The message for an image that failed: ours name the file; anything else is named here."""
+    from facebench.image import display_name
+
+    if isinstance(error, ImageError):
+        return str(error)
+    return f"{display_name(path)}: unexpected {type(error).__name__}: {error}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +213,7 @@ def detectors_list() -> None:
 
 @app.command("detect")
 def detect_command(
-    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    images: Annotated[list[Path], typer.Argument(help="Image files.", readable=False)],
     detector: Annotated[
         str,
         typer.Option(
@@ -232,7 +248,7 @@ def detect_command(
 
     from facebench.detectors import create
     from facebench.draw import draw_faces
-    from facebench.image import load_image
+    from facebench.image import display_name, load_image
 
     options = {
         "score_threshold": score_threshold,
@@ -242,6 +258,11 @@ def detect_command(
         "input_size": input_size,
         "refine": refine,
     }
+    try:
+        if save is not None:
+            _check_save_target(save, as_folder=len(images) > 1 and detector != "all")
+    except (FacebenchError, OSError) as error:
+        raise _fail(str(error)) from None
     if detector == "all":
         _comparison_sheet(images, options, save, as_json)
         return
@@ -250,8 +271,6 @@ def detect_command(
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
 
-    if save is not None and len(images) > 1:
-        save.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
     failures: list[tuple[Path, str]] = []
     with Progress(
@@ -269,13 +288,13 @@ def detect_command(
             try:
                 rgb = load_image(image_path)
                 faces = model.detect(rgb)
-            except ImageError as error:
-                failures.append((image_path, error.reason))
-                err.print(f"[yellow]skipped[/] {error}", highlight=False)
+            except Exception as error:  # one bad image is counted and reported, never fatal
+                failures.append((image_path, _per_image_error(image_path, error)))
+                _report_failure("skipped", failures[-1][1])
                 continue
             results.append(
                 {
-                    "image": str(image_path),
+                    "image": display_name(image_path),
                     "width": int(rgb.shape[1]),
                     "height": int(rgb.shape[0]),
                     "config": model.config,
@@ -296,7 +315,9 @@ def detect_command(
     else:
         for result in results:
             out.print(
-                f"[bold]{result['image']}[/]: {len(result['faces'])} face(s) with {detector}", highlight=False
+                f"[bold]{escape(result['image'])}[/]: {len(result['faces'])} face(s) with {detector}",
+                highlight=False,
+                soft_wrap=True,
             )
             for face in result["faces"]:
                 out.print(f"  box={face['box']} score={face['score']:.3f}", highlight=False)
@@ -307,6 +328,23 @@ def detect_command(
             f"[bold red]{len(failures)} of {len(images)} image(s) could not be read[/]", highlight=False
         )
         raise typer.Exit(1)
+
+
+def _check_save_target(save: Path, *, as_folder: bool) -> None:
+    """``--save`` can be written, in a format OpenCV encodes, before any image is processed."""
+    import cv2
+
+    if as_folder:
+        check_writable_folder(save, "--save folder")
+        return
+    if not save.suffix or not cv2.haveImageWriter(str(save)):
+        raise FacebenchError(
+            f"--save {save}: cannot write {save.suffix or 'a file without an extension'}; use .jpg, .png, "
+            ".bmp, .webp or .tiff"
+        )
+    if save.is_dir():
+        raise FacebenchError(f"--save {save} is a folder; give a file name for one image")
+    check_writable_folder(save.parent if str(save.parent) else Path("."), "--save folder")
 
 
 @app.command("eval-lfw")
@@ -366,7 +404,7 @@ def eval_lfw(
         )
 
     runs = [r for r in previous if identity(r) != identity(record)] + [record]
-    previous_file.write_text(json.dumps({"runs": runs, "environment": result.environment}, indent=2))
+    atomic_write_text(previous_file, json.dumps({"runs": runs, "environment": result.environment}, indent=2))
     variant = (" (flip)" if flip else "") + (
         "" if normalize else f" (raw, {record['config']['recognizer']['metric']})"
     )
@@ -416,23 +454,28 @@ def benchmark_command(
     from facebench.bench.engine import DEFAULT_GRID, run_benchmark
     from facebench.datasets import load_pair_dataset
 
+    detector_names = _names(detectors, DEFAULT_GRID["detectors"])
+    recognizer_names = _names(recognizers, DEFAULT_GRID["recognizers"])
+    align_names = _names(align, DEFAULT_GRID["align"])
     try:
+        # every name, range and path is checked before the first image is touched
+        _check_names(detector_names, recognizer_names, align_names, degrade, threads)
+        check_writable_folder(out, "--out")
         pairs = load_pair_dataset(dataset, data_root)
         if folds:
-            wanted = np.array([int(f) - 1 for f in folds.split(",")])
-            pairs = pairs.subset(np.isin(pairs.fold, wanted))
-        run_benchmark(
+            pairs = pairs.subset(np.isin(pairs.fold, _parse_folds(folds, pairs.fold)))
+        result = run_benchmark(
             pairs,
             out,
             dataset=dataset,
-            detectors=_names(detectors, DEFAULT_GRID["detectors"]),
-            recognizers=_names(recognizers, DEFAULT_GRID["recognizers"]),
-            align=_names(align, DEFAULT_GRID["align"]),
+            detectors=detector_names,
+            recognizers=recognizer_names,
+            align=align_names,
             flip=flip,
             threads=threads,
             degrade=degrade,
         )
-    except (FacebenchError, ValueError) as error:
+    except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     from facebench.report import write_charts, write_html_report
     from facebench.report.examples import write_aligned_examples
@@ -440,12 +483,64 @@ def benchmark_command(
     payload = json.loads((out / "results.json").read_text())
     write_charts(payload["runs"], out)
     write_html_report(payload, out)
-    write_aligned_examples(_names(detectors, DEFAULT_GRID["detectors"]), pairs.images[:8], out)
+    write_aligned_examples(detector_names, pairs.images, out)
     print((out / "README.md").read_text())
+    for failure in result.unreadable:
+        _report_failure("unreadable", f"{failure['image']}: {failure['reason']}")
     err.print(
-        f"results in {out}/: results.json, results.csv, scores/, README.md, charts/, aligned_examples/, report.html",
+        f"results in {out}/: results.json, results.csv, errors.csv, scores/, README.md, charts/, "
+        "aligned_examples/, report.html",
         highlight=False,
     )
+
+
+def _check_names(
+    detectors: tuple[str, ...],
+    recognizers: tuple[str, ...],
+    align: tuple[str, ...],
+    degrade: str | None,
+    threads: int | None,
+) -> None:
+    """Every grid name and option is valid: raises the first problem, naming the value and the choices."""
+    from facebench.align import ALIGN_METHODS, TEMPLATES
+    from facebench.detectors.registry import DETECTORS
+    from facebench.recognizers.registry import RECOGNIZERS
+
+    for name in detectors:
+        DETECTORS.check(name)
+    for name in recognizers:
+        RECOGNIZERS.check(name)
+    for method in align:
+        if method not in ALIGN_METHODS and method not in TEMPLATES:
+            raise FacebenchError(
+                f"Expected --align values among {', '.join([*ALIGN_METHODS, *TEMPLATES])}, but got {method!r}"
+            )
+    if degrade not in (None, "none"):
+        from facebench.ops.degrade import parse_degrade
+
+        parse_degrade(degrade)
+    if threads is not None and threads < 1:
+        raise FacebenchError(f"--threads must be at least 1, got {threads}")
+
+
+def _parse_folds(value: str, available: Any) -> Any:
+    """``--folds 1,3`` as 0-based fold ids, each checked against the folds the dataset has."""
+    import numpy as np
+
+    folds = sorted(int(f) for f in np.unique(available))
+    try:
+        wanted = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise FacebenchError(f"--folds takes comma-separated fold numbers, got {value!r}") from None
+    low, high = folds[0] + 1, folds[-1] + 1
+    bad = [f for f in wanted if f - 1 not in folds]
+    if not wanted or bad:
+        raise FacebenchError(
+            f"--folds {value}: this dataset has folds {low}..{high} (1-based); {', '.join(map(str, bad)) or 'none'} given"
+            + (" is" if len(bad) == 1 else " are")
+            + " out of range"
+        )
+    return np.array([f - 1 for f in wanted])
 
 
 @app.command("eval-identification")
@@ -510,7 +605,7 @@ def eval_detection(
 
 @app.command("embed")
 def embed_command(
-    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    images: Annotated[list[Path], typer.Argument(help="Image files.", readable=False)],
     out: Annotated[Path, typer.Option("--out", help="Where to write the (N, D) float32 .npy.")] = Path(
         "embeddings.npy"
     ),
@@ -523,13 +618,16 @@ def embed_command(
     import numpy as np
 
     from facebench.detectors import create as create_detector
-    from facebench.image import load_image
+    from facebench.image import display_name, load_image
     from facebench.recognizers import create as create_recognizer
 
     try:
+        if out.suffix != ".npy":
+            raise FacebenchError(f"--out {out}: embeddings are written as a .npy file; name it *.npy")
+        check_writable_folder(out.parent if str(out.parent) else Path("."), "--out folder")
         finder = create_detector(detector)
         model = create_recognizer(recognizer, flip=flip)
-    except (FacebenchError, ValueError) as error:
+    except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     rows, failures = [], 0
     for path in images:
@@ -541,12 +639,13 @@ def embed_command(
                 row = model.embed_faces(rgb, faces, align)[0]  # type: ignore[arg-type]
             else:
                 failures += 1
-                err.print(f"[yellow]no face[/] in {path}", highlight=False)
-        except (ImageError, ValueError) as error:
+                _report_failure("no face", f"in {display_name(path)}")
+        except Exception as error:  # one bad image is counted and reported, never fatal
             failures += 1
-            err.print(f"[yellow]skipped[/] {error}", highlight=False)
+            _report_failure("skipped", _per_image_error(path, error))
         rows.append(row)
-    np.save(out, np.stack(rows))
+    with atomic_open(out, "wb") as handle:
+        np.save(handle, np.stack(rows))
     err.print(
         f"{len(rows)} embedding(s) of dim {model.embedding_dim} written to {out}; {failures} without a face"
     )

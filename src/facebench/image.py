@@ -8,10 +8,13 @@ Every failure raises `ImageError` naming the source and the reason.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
+import struct
 import warnings
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -19,18 +22,59 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facebench.errors import ImageError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageInput", "describe_source", "load_image"]
+__all__ = [
+    "ALLOWED_FORMATS",
+    "DEFAULT_MAX_PIXELS",
+    "DecodedImage",
+    "ImageInput",
+    "decode_image",
+    "describe_source",
+    "display_name",
+    "load_image",
+]
 
 #: 120 megapixels: well above any camera frame (a 6000x4000 photo is 24 MP), far below a bomb.
 DEFAULT_MAX_PIXELS = 120_000_000
 
+#: The only Pillow decoders facebench lets near a file. Pillow would otherwise identify dozens of
+#: formats, some of which hand the file to an external program (EPS → Ghostscript).
+ALLOWED_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF", "GIF", "PPM")
+
+#: Leading bytes of formats that are refused, to say *what* a refused file is.
+_REFUSED_SIGNATURES = (
+    (b"%!PS", "PostScript/EPS"),
+    (b"\xc5\xd0\xd3\xc6", "EPS"),
+    (b"%PDF", "PDF"),
+    (b"<svg", "SVG"),
+    (b"<?xml", "XML/SVG"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"8BPS", "Photoshop PSD"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xffO\xffQ", "JPEG 2000"),
+    (b"gimp xcf", "GIMP XCF"),
+    (b"icns", "ICNS"),
+    (b"DDS ", "DDS"),
+)
+
 ImageInput = str | os.PathLike[str] | bytes | bytearray | memoryview | np.ndarray | Image.Image
+
+
+def display_name(path: str | os.PathLike[str]) -> str:
+    """A path as printable text: undecodable bytes as ``\\xNN``, control characters escaped.
+
+    A file name may hold a newline or bytes that are not UTF-8; printed raw, the first forges
+    an extra line in a report and the second crashes a UTF-8 writer.
+    """
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text
+    )
 
 
 def describe_source(source: Any) -> str:
     """A short, human-readable name for an image source, used in error messages."""
     if isinstance(source, str | os.PathLike):
-        return str(source)
+        return display_name(source)
     if isinstance(source, bytes | bytearray | memoryview):
         return f"<{len(source)} bytes>"
     if isinstance(source, np.ndarray):
@@ -75,6 +119,8 @@ def _pil_to_rgb(image: Image.Image, name: str) -> np.ndarray:
         return np.repeat(gray[..., None], 3, axis=2)
     if mode == "F":
         array = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(array).all():
+            raise ImageError(name, "float image contains NaN or infinity")
         scaled = (
             _float_to_uint8(array, name)
             if array.max(initial=0.0) <= 1.0
@@ -85,12 +131,28 @@ def _pil_to_rgb(image: Image.Image, name: str) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def _decode(opener: Any, name: str, max_pixels: int) -> np.ndarray:
+def _refused_format(head: bytes) -> str | None:
+    stripped = head.lstrip()
+    for signature, label in _REFUSED_SIGNATURES:
+        if head.startswith(signature) or stripped[:5].lower().startswith(signature.lower()):
+            return label
+    return None
+
+
+def _reduction(width: int, height: int, fit: tuple[int, int] | None) -> int:
+    """The largest integer factor by which the image may shrink and still cover ``fit``."""
+    if fit is None:
+        return 1
+    scale = min(fit[0] / width, fit[1] / height)
+    return max(1, int(1.0 / scale)) if scale < 1.0 else 1
+
+
+def _decode(opener: Any, name: str, max_pixels: int, fit: tuple[int, int] | None) -> DecodedImage:
     try:
         with warnings.catch_warnings():
             # our own max_pixels check below replaces Pillow's warning; its hard error still applies
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(opener) as image:
+            with Image.open(opener, formats=ALLOWED_FORMATS) as image:
                 width, height = image.size
                 if width <= 0 or height <= 0:
                     raise ImageError(name, f"declared size {width}x{height} is empty")
@@ -100,20 +162,67 @@ def _decode(opener: Any, name: str, max_pixels: int) -> np.ndarray:
                         f"declared size {width}x{height} ({width * height:,} pixels) exceeds the limit of "
                         f"{max_pixels:,} pixels (a decompression bomb, or raise `max_pixels`)",
                     )
+                factor = _reduction(width, height, fit)
+                if factor > 1 and image.format == "JPEG":
+                    # DCT-domain downscaling: the full-size frame is never allocated
+                    image.draft("RGB", (-(-width // factor), -(-height // factor)))
                 image.load()
-                image = ImageOps.exif_transpose(image)
-                return _pil_to_rgb(image, name)
+                reduced = image.size != (width, height)
+                if factor > 1 and not reduced:
+                    image = image.reduce(factor)  # box filter; the full frame is released below
+                decoded = _pil_to_rgb(ImageOps.exif_transpose(image), name)
+                transposed = decoded.shape[:2] != image.size[::-1]
+                original = (height, width) if transposed else (width, height)
+                return DecodedImage(decoded, original)
     except ImageError:
         raise
     except UnidentifiedImageError:
+        head = _peek(opener)
+        refused = _refused_format(head)
+        if refused is not None:
+            raise ImageError(
+                name, f"{refused} files are not accepted (facebench decodes {', '.join(ALLOWED_FORMATS)})"
+            ) from None
         raise ImageError(name, "not a recognised image format (corrupt file or wrong extension)") from None
     except Image.DecompressionBombError as error:
         raise ImageError(name, f"refused as a decompression bomb: {error}") from None
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, struct.error) as error:
         reason = str(error) or type(error).__name__
         if "truncated" in reason.lower():
             reason = f"truncated or incomplete file ({reason})"
         raise ImageError(name, reason) from None
+
+
+def _peek(opener: Any) -> bytes:
+    try:
+        opener.seek(0)
+        return bytes(opener.read(16))
+    except (OSError, ValueError):
+        return b""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    """An RGB uint8 image and the size of the original it was decoded from.
+
+    ``rgb`` may be smaller than ``original_size`` when decoding was allowed to reduce it
+    (`decode_image`'s ``fit``); ``scale_x``/``scale_y`` map its pixels back to the original's.
+    """
+
+    rgb: np.ndarray
+    original_size: tuple[int, int]  # (width, height)
+
+    @property
+    def scale_x(self) -> float:
+        return self.original_size[0] / self.rgb.shape[1]
+
+    @property
+    def scale_y(self) -> float:
+        return self.original_size[1] / self.rgb.shape[0]
+
+    @property
+    def reduced(self) -> bool:
+        return self.original_size != (self.rgb.shape[1], self.rgb.shape[0])
 
 
 def _from_array(array: np.ndarray, name: str, color: Literal["rgb", "bgr"]) -> np.ndarray:
@@ -163,43 +272,88 @@ def load_image(
         The image as RGB uint8, EXIF orientation applied, transparency blended over white.
 
     Raises:
-        ImageError: the source is missing, unreadable, corrupt, too large or of an unsupported kind.
+        ImageError: the source is missing, unreadable, corrupt, too large, of a format outside
+            `ALLOWED_FORMATS`, or of an unsupported kind.
 
     Example:
         >>> rgb = load_image(np.zeros((4, 6), np.uint8))
         >>> rgb.shape, rgb.dtype
         ((4, 6, 3), dtype('uint8'))
     """
+    return decode_image(source, color=color, max_pixels=max_pixels).rgb
+
+
+def decode_image(
+    source: ImageInput,
+    *,
+    color: Literal["rgb", "bgr"] = "rgb",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    fit: tuple[int, int] | None = None,
+) -> DecodedImage:
+    """Like `load_image`, optionally decoding an encoded image at reduced resolution.
+
+    Args:
+        fit: ``(width, height)`` the consumer will shrink the image into anyway (a detector's
+            input size). The decoder may then reduce it by an integer factor while it still
+            covers ``fit``: JPEGs by DCT scaling (``draft``), so a 100 MP photo never occupies
+            100 MP of memory; other formats by a box filter right after decoding. Arrays and
+            PIL images are never reduced.
+    """
     if color not in ("rgb", "bgr"):
         raise ValueError(f"Expected argument `color` to be one of 'rgb', 'bgr', but got {color!r}")
     name = describe_source(source)
     if isinstance(source, np.ndarray):
-        return _from_array(source, name, color)
+        rgb = _from_array(source, name, color)
+        return DecodedImage(rgb, (rgb.shape[1], rgb.shape[0]))
     if isinstance(source, Image.Image):
         width, height = source.size
         if width * height > max_pixels:
             raise ImageError(name, f"size {width}x{height} exceeds the limit of {max_pixels:,} pixels")
         try:
-            return _pil_to_rgb(ImageOps.exif_transpose(source), name)
+            rgb = _pil_to_rgb(ImageOps.exif_transpose(source), name)
         except (OSError, ValueError) as error:
             raise ImageError(name, str(error)) from None
+        return DecodedImage(rgb, (rgb.shape[1], rgb.shape[0]))
     if isinstance(source, bytes | bytearray | memoryview):
         if len(source) == 0:
             raise ImageError(name, "empty input (0 bytes)")
-        return _decode(io.BytesIO(bytes(source)), name, max_pixels)
+        return _decode(io.BytesIO(bytes(source)), name, max_pixels, fit)
     if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.exists():
-            raise ImageError(name, "no such file")
-        if path.is_dir():
-            raise ImageError(name, "is a directory, not an image file")
-        try:
-            if path.stat().st_size == 0:
-                raise ImageError(name, "empty file (0 bytes)")
-        except OSError as error:
-            raise ImageError(name, f"cannot stat file: {error.strerror}") from None
-        try:
-            return _decode(path, name, max_pixels)
-        except PermissionError:
-            raise ImageError(name, "permission denied") from None
+        with _open_regular_file(source, name) as handle:
+            return _decode(handle, name, max_pixels, fit)
     raise ImageError(name, "unsupported input type (use a path, bytes, a numpy array or a PIL image)")
+
+
+def _open_regular_file(path: str | os.PathLike[str], name: str) -> io.BufferedReader:
+    """Open ``path`` for reading only if it is a non-empty regular file, checked on the open descriptor.
+
+    ``O_NONBLOCK`` keeps a FIFO from blocking the open; the type check on the descriptor (not on
+    the name) leaves no window for the name to be swapped for something else in between.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ImageError(name, "no such file") from None
+    except IsADirectoryError:
+        raise ImageError(name, "is a directory, not an image file") from None
+    except PermissionError:
+        raise ImageError(name, "permission denied") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ImageError(name, "too many levels of symbolic links (a symlink loop)") from None
+        raise ImageError(name, f"cannot open file: {error.strerror or error}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageError(name, "is a directory, not an image file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket or device"
+            raise ImageError(name, f"not a regular file ({kind})")
+        if info.st_size == 0:
+            raise ImageError(name, "empty file (0 bytes)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")  # type: ignore[return-value]
+    except BaseException:
+        os.close(fd)
+        raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from facebench.errors import UnknownNameError
@@ -58,6 +59,19 @@ class Registry(Generic[T]):
                 + "".join(f", or {prefix}:<path>" for prefix in self._resolvers)
                 + f", but got {name!r}.{suggest(name, known)}"
             ) from None
+
+    def check(self, name: str) -> None:
+        """Raise `UnknownNameError` now, before any work, when ``name`` cannot be built.
+
+        A resolver name (``ckpt:<path>``) is checked for the file's existence only; its sha256
+        and contents are checked when it is built.
+        """
+        prefix, colon, argument = name.partition(":")
+        if colon and prefix in self._resolvers:
+            if not Path(argument).expanduser().is_file():
+                raise UnknownNameError(f"`{self.argument}` {name!r}: no checkpoint file at {argument}")
+            return
+        self.get(name)
 
     def create(self, name: str, **options: Any) -> T:
         prefix, colon, argument = name.partition(":")

@@ -211,6 +211,19 @@ class Faces:
         dense = None if self.dense_landmarks is None else self.dense_landmarks[index]
         return Faces(self.boxes[index], self.scores[index], self.landmarks[index], self.detector, dense)
 
+    def scaled(self, scale_x: float, scale_y: float) -> Faces:
+        """The batch with every coordinate multiplied per axis (reduced-resolution → original pixels)."""
+        factors = np.array([scale_x, scale_y], np.float32)
+        dense = self.dense_landmarks
+        if dense is not None:
+            dense = dense.copy()
+            dense[..., :2] *= factors
+            if dense.shape[2] == 3:  # FaceMesh z is in x's pixel units
+                dense[..., 2] *= scale_x
+        return Faces(
+            self.boxes * np.tile(factors, 2), self.scores, self.landmarks * factors, self.detector, dense
+        )
+
     def sorted_by_score(self) -> Faces:
         return self[np.argsort(-self.scores, kind="stable")]
 

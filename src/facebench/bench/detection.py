@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from facebench.atomic import atomic_write_text
 from facebench.datasets.widerface import DIFFICULTIES, WiderFaceVal
 from facebench.detectors import Detector
 from facebench.errors import ImageError
@@ -24,7 +25,7 @@ def write_submission_file(path: Path, name: str, rows_xywhs: np.ndarray) -> None
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [name, str(len(rows_xywhs))]
     lines += [" ".join(f"{value:.3f}" for value in row[:4]) + f" {row[4]:.6f}" for row in rows_xywhs]
-    path.write_text("\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def evaluate_widerface(detector: Detector, dataset: WiderFaceVal, out_dir: Path) -> dict[str, Any]:
@@ -78,5 +79,5 @@ def evaluate_widerface(detector: Detector, dataset: WiderFaceVal, out_dir: Path)
         "seconds": round(time.perf_counter() - start, 1),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "ap.json").write_text(json.dumps(record, indent=2))
+    atomic_write_text(out_dir / "ap.json", json.dumps(record, indent=2))
     return record

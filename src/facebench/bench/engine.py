@@ -14,7 +14,7 @@ import csv
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 
 from facebench.align import ALIGN_METHODS, TEMPLATES
+from facebench.atomic import atomic_open, atomic_write_text
 from facebench.bench.environment import environment
 from facebench.bench.stages import detect_central_faces, embed_central_faces
 from facebench.bench.store import ResultStore
 from facebench.datasets.lfw import VerificationPairs
 from facebench.detectors import create as create_detector
+from facebench.image import display_name
 from facebench.metrics.roc import eer, roc_auc, tar_at_far
 from facebench.metrics.significance import mcnemar_exact, wilson_interval
 from facebench.metrics.verification import best_threshold, kfold_accuracy
@@ -68,6 +70,8 @@ class BenchmarkResult:
     environment: dict[str, Any]
     out_dir: Path
     skipped: list[dict[str, str]]
+    #: images that could not be read, each named with its reason (counted as missed faces)
+    unreadable: list[dict[str, str]] = field(default_factory=list)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -168,6 +172,7 @@ def run_benchmark(
     runs: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     decisions: dict[str, np.ndarray] = {}
+    unreadable: dict[str, str] = {}
     with ResultStore(out_dir) as store:
         built_recognizers = {
             name: create_recognizer(name, flip=flip, threads=threads, degrade=degrade) for name in recognizers
@@ -175,8 +180,15 @@ def run_benchmark(
         for detector_name in detectors:
             detector = create_detector(detector_name, threads=threads)
             detected = detect_central_faces(detector, images, store, show_progress=show_progress)
+            for path, reason in detected.failures.items():
+                unreadable.setdefault(path, reason)
             found = sum(not np.isnan(row[:5]).any() for row in detected.rows.values())
-            detector_cost = _model_cost(store, detector, "detector", images[0], None) if measure_cost else {}
+            # the cost probes need an image that decodes: the first one that did
+            readable = [p for p in images if str(p) not in detected.failures]
+            sample = readable[0] if readable else None
+            detector_cost = (
+                _model_cost(store, detector, "detector", sample, None) if measure_cost and sample else {}
+            )
             for recognizer_name, recognizer in built_recognizers.items():
                 for method in align:
                     pipeline = Pipeline(detector_name, method, recognizer_name, degrade)
@@ -244,6 +256,7 @@ def run_benchmark(
                                 for far, tar in tar_at_far(scores, pairs.is_same).items()
                             },
                             "success_rate": round(found / len(images), 6),
+                            "unreadable_images": len(detected.failures),
                             "failed_pairs": int(np.isnan(scores).sum()),
                             "failure_policy": "a pair with a missing face scores -inf: counted as 'different'",
                             "detect_ms_p50": _percentile(detected.milliseconds, 50),
@@ -263,11 +276,11 @@ def run_benchmark(
                             "config": {"detector": detector.config, "recognizer": recognizer.config},
                         }
                     )
-                    if measure_cost:
-                        crops, align_ms = _sample_crops(recognizer, method, detected.rows, images[:64])
+                    if measure_cost and sample is not None:
+                        crops, align_ms = _sample_crops(recognizer, method, detected.rows, readable[:64])
                         runs[-1]["align_ms_p50"] = _percentile(align_ms, 50)
                         runs[-1]["align_ms_p95"] = _percentile(align_ms, 95)
-                        recognizer_cost = _model_cost(store, recognizer, "recognizer", images[0], crops)
+                        recognizer_cost = _model_cost(store, recognizer, "recognizer", sample, crops)
                         runs[-1]["cost"] = {"detector": detector_cost, "recognizer": recognizer_cost}
                         runs[-1]["peak_rss_mb"] = _sum(
                             detector_cost.get("peak_rss_mb"), recognizer_cost.get("model_rss_mb")
@@ -291,7 +304,8 @@ def run_benchmark(
                 "p_value": p_value,
             }
         )
-    result = BenchmarkResult(runs, comparisons, environment(threads), out_dir, skipped)
+    failures = [{"image": display_name(path), "reason": reason} for path, reason in unreadable.items()]
+    result = BenchmarkResult(runs, comparisons, environment(threads), out_dir, skipped, failures)
     _write_outputs(result)
     return result
 
@@ -321,8 +335,7 @@ def _sample_crops(
 
 
 def _write_scores(path: Path, pairs: VerificationPairs, scores: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["pair", "fold", "label", "score"])
         for index, (fold, same, score) in enumerate(zip(pairs.fold, pairs.is_same, scores, strict=True)):
@@ -341,15 +354,25 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 
 def _write_outputs(result: BenchmarkResult) -> None:
     out = result.out_dir
-    (out / "results.json").write_text(
+    atomic_write_text(
+        out / "results.json",
         json.dumps(
-            {"runs": result.runs, "comparisons": result.comparisons, "environment": result.environment},
+            {
+                "runs": result.runs,
+                "comparisons": result.comparisons,
+                "environment": result.environment,
+                "unreadable": result.unreadable,
+            },
             indent=2,
-        )
+        ),
     )
+    with atomic_open(out / "errors.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "reason"])
+        writer.writerows([failure["image"], failure["reason"]] for failure in result.unreadable)
     rows = [_flat(run) for run in result.runs]
     if rows:
-        with (out / "results.csv").open("w", newline="") as handle:
+        with atomic_open(out / "results.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
@@ -384,4 +407,12 @@ def _write_outputs(result: BenchmarkResult) -> None:
             f"- {comparison['first']} vs {comparison['second']}: {comparison['only_first_correct']} vs "
             f"{comparison['only_second_correct']} discordant pairs, p = {comparison['p_value']:.2g}"
         )
-    (out / "README.md").write_text("\n".join(lines) + "\n")
+    if result.unreadable:
+        lines += [
+            "",
+            f"{len(result.unreadable)} image(s) could not be read (counted as missed faces; listed in errors.csv):",
+        ]
+        lines += [f"- {failure['image']}: {failure['reason']}" for failure in result.unreadable[:50]]
+        if len(result.unreadable) > 50:
+            lines.append(f"- … and {len(result.unreadable) - 50} more in errors.csv")
+    atomic_write_text(out / "README.md", "\n".join(lines) + "\n")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from facebench.align import AlignMethod
+from facebench.atomic import atomic_write_text
 from facebench.bench.stages import detect_central_faces, embed_central_faces
 from facebench.bench.store import ResultStore
 from facebench.datasets.identities import IdentificationSet
@@ -44,5 +45,5 @@ def run_identification(
         "probes_without_face": int(np.isnan(probes).any(axis=1).sum()),
         "policy": "gallery = first image per identity, probes = the rest; a probe without a face is never identified",
     }
-    (out_dir / "identification.json").write_text(json.dumps(record, indent=2))
+    atomic_write_text(out_dir / "identification.json", json.dumps(record, indent=2))
     return record

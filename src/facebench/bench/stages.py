@@ -40,10 +40,12 @@ DETECTION_WIDTH = 4 + 1 + 2 * NUM_LANDMARKS + 2 + 1
 
 @dataclass
 class StageResult:
-    """Rows per image path (without the timing column), and the per-image milliseconds."""
+    """Rows per image path (without the timing column), the per-image milliseconds, and the
+    images that could not be processed, each with its reason (never cached: retried next run)."""
 
     rows: dict[str, np.ndarray]
     milliseconds: list[float] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 def _split(stored: dict[str, np.ndarray], keys: dict[str, str]) -> StageResult:
@@ -86,11 +88,12 @@ def detect_central_faces(
     keys = {str(path): image_key(path) for path in images}
     cached = store.get_many("detect", config, keys.values())
     todo = [path for path in images if keys[str(path)] not in cached]
+    failures: dict[str, str] = {}
     with _progress(f"detect  {detector.name}", show_progress) as progress:
         task = progress.add_task("detect", total=len(todo))
         for path in todo:
             row = np.full(DETECTION_WIDTH, np.nan, np.float32)
-            with contextlib.suppress(ImageError):
+            try:
                 rgb = load_image(path)
                 start = time.perf_counter()
                 faces = detector.detect_faces(rgb)
@@ -108,11 +111,20 @@ def detect_central_faces(
                         faces.landmarks[best].reshape(-1),
                     )
                 row[15:17] = rgb.shape[1], rgb.shape[0]
+            except ImageError as error:
+                # counted as a missed face downstream, named in the results, and not cached, so a
+                # repaired file is read on the next run
+                failures[str(path)] = error.reason
+                cached[keys[str(path)]] = row
+                progress.advance(task)
+                continue
             store.put("detect", config, keys[str(path)], row)
             cached[keys[str(path)]] = row
             progress.advance(task)
     store.commit()
-    return _split(cached, keys)
+    result = _split(cached, keys)
+    result.failures = failures
+    return result
 
 
 def embed_central_faces(

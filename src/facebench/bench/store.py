@@ -2,22 +2,30 @@
 
 Rows are keyed by (stage, model configuration digest, image key), where the image key includes the
 file's size and modification time, so an edited image is recomputed. Writes are committed in small
-batches: a killed run keeps everything it had committed and resumes from there.
+batches: a killed run keeps everything it had committed and resumes from there. Several processes
+may write into one store at once, and damage to it is detected and named, never read as data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ResultStore", "config_digest", "image_key"]
+from facebench._log import logger
+from facebench.errors import FacebenchError
+
+__all__ = ["ResultStore", "StoreCorruptError", "config_digest", "image_key"]
+
+#: bumped whenever the row format changes; an older cache is emptied (recomputed), never misread
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -25,6 +33,7 @@ CREATE TABLE IF NOT EXISTS results (
     config TEXT NOT NULL,
     image TEXT NOT NULL,
     value BLOB NOT NULL,
+    checksum BLOB NOT NULL,
     PRIMARY KEY (stage, config, image)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS configs (
@@ -33,6 +42,30 @@ CREATE TABLE IF NOT EXISTS configs (
 );
 """
 
+#: how long a writer waits for another process's transaction before giving up
+BUSY_TIMEOUT_S = 120.0
+
+
+class StoreCorruptError(FacebenchError):
+    """The result store is damaged; the message names the file to delete."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the result store {path} is corrupt ({detail}). Delete it (and {path.name}-wal, "
+            f"{path.name}-shm beside it if present) and run again: cached detections and embeddings "
+            "are recomputed, nothing else is lost."
+        )
+
+
+def _checksum(stage: str, config: str, image: str, value: bytes) -> bytes:
+    """8-byte BLAKE2b over the key and the value: a changed or moved value no longer matches."""
+    digest = hashlib.blake2b(digest_size=8)
+    for part in (stage, config, image):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(value)
+    return digest.digest()
+
 
 def config_digest(config: dict[str, Any]) -> str:
     """A stable 16-hex digest of a JSON-able configuration (independent of dict order and process)."""
@@ -40,68 +73,136 @@ def config_digest(config: dict[str, Any]) -> str:
 
 
 def image_key(path: str | os.PathLike[str]) -> str:
-    """``path|size|mtime_ns``: a changed file gets a new key."""
-    stat = os.stat(path)
+    """``path|size|mtime_ns``: a changed file gets a new key (``path|unreadable`` when it cannot be stat'ed)."""
+    try:
+        stat = os.stat(path)
+    except OSError:  # missing, a symlink loop, no permission: the decoder names the reason
+        return f"{os.fspath(path)}|unreadable"
     return f"{os.fspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 class ResultStore:
     """float32 vectors per (stage, config, image), in ``<folder>/cache.sqlite``.
 
+    Safe for several processes writing into one folder: SQLite's WAL journal lets readers run
+    beside a writer, writes are buffered in memory and flushed in one short ``BEGIN IMMEDIATE``
+    transaction per batch, and a writer waits up to `BUSY_TIMEOUT_S` for another's batch. On
+    open the file is checked (``PRAGMA quick_check``), and every row carries a checksum of its
+    key and value, verified on read; damage raises `StoreCorruptError` naming the file.
+
     Args:
         folder: output folder; created if needed.
-        commit_every: rows buffered before a commit (a crash loses at most this many).
+        commit_every: rows buffered before a flush (a crash loses at most this many).
     """
 
     def __init__(self, folder: str | os.PathLike[str], commit_every: int = 200) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = Path(folder) / "cache.sqlite"
-        self.connection = sqlite3.connect(self.path)
-        self.connection.executescript(_SCHEMA)
-        self.connection.execute("PRAGMA journal_mode=WAL")
         self.commit_every = commit_every
-        self._pending = 0
+        self._pending: list[tuple[str, str, str, bytes, bytes]] = []
+        try:
+            self.connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._open()
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(self.path, str(error)) from None
+
+    def _open(self) -> None:
+        connection = self.connection
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+            logger.warning("%s: WAL journal unavailable; concurrent runs will wait on each other", self.path)
+        connection.execute("PRAGMA synchronous=NORMAL")
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise StoreCorruptError(self.path, "; ".join(problems[:3]))
+        with self._transaction():
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if version != SCHEMA_VERSION and "results" in tables:
+                logger.warning("%s holds rows of an older format; they are recomputed", self.path)
+                connection.execute("DROP TABLE results")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One short write transaction, taken at once so it never deadlocks on a lock upgrade."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
 
     def register(self, config: dict[str, Any]) -> str:
         """Store a configuration's description; returns its digest."""
         digest = config_digest(config)
-        self.connection.execute(
-            "INSERT OR IGNORE INTO configs VALUES (?, ?)",
-            (digest, json.dumps(config, sort_keys=True, default=str)),
-        )
+        try:
+            with self._transaction():
+                self.connection.execute(
+                    "INSERT OR IGNORE INTO configs VALUES (?, ?)",
+                    (digest, json.dumps(config, sort_keys=True, default=str)),
+                )
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(self.path, str(error)) from None
         return digest
 
     def get_many(self, stage: str, config: str, images: Iterable[str]) -> dict[str, np.ndarray]:
-        """The stored rows among ``images`` (missing ones are simply absent)."""
+        """The stored rows among ``images`` (missing ones are simply absent).
+
+        Raises:
+            StoreCorruptError: a row's checksum does not match its key and value.
+        """
+        self.commit()  # rows this process buffered are visible to its own reads
         wanted = list(images)
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(wanted), 900):  # SQLite's parameter limit
-            chunk = wanted[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            rows = self.connection.execute(
-                f"SELECT image, value FROM results WHERE stage=? AND config=? AND image IN ({marks})",
-                (stage, config, *chunk),
-            )
-            for image, value in rows:
-                found[image] = np.frombuffer(value, np.float32).copy()
+        try:
+            for start in range(0, len(wanted), 900):  # SQLite's parameter limit
+                chunk = wanted[start : start + 900]
+                marks = ",".join("?" * len(chunk))
+                rows = self.connection.execute(
+                    "SELECT image, value, checksum FROM results "
+                    f"WHERE stage=? AND config=? AND image IN ({marks})",
+                    (stage, config, *chunk),
+                ).fetchall()
+                for image, value, checksum in rows:
+                    if _checksum(stage, config, image, value) != checksum:
+                        raise StoreCorruptError(
+                            self.path, f"the stored {stage} row of {image.split('|')[0]} was changed in place"
+                        )
+                    found[image] = np.frombuffer(value, np.float32).copy()
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(self.path, str(error)) from None
         return found
 
     def put(self, stage: str, config: str, image: str, value: np.ndarray) -> None:
-        self.connection.execute(
-            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?)",
-            (stage, config, image, np.ascontiguousarray(value, np.float32).tobytes()),
-        )
-        self._pending += 1
-        if self._pending >= self.commit_every:
+        data = np.ascontiguousarray(value, np.float32).tobytes()
+        self._pending.append((stage, config, image, data, _checksum(stage, config, image, data)))
+        if len(self._pending) >= self.commit_every:
             self.commit()
 
     def commit(self) -> None:
-        self.connection.commit()
-        self._pending = 0
+        """Write the buffered rows in one short transaction."""
+        if not self._pending:
+            return
+        try:
+            with self._transaction():
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)", self._pending
+                )
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(self.path, str(error)) from None
+        self._pending.clear()
 
     def close(self) -> None:
-        self.commit()
-        self.connection.close()
+        try:
+            self.commit()
+        finally:
+            self.connection.close()
 
     def __enter__(self) -> ResultStore:
         return self

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from facebench.detectors.refiners import Refiner
-from facebench.image import ImageInput, load_image
+from facebench.image import ImageInput, decode_image
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
@@ -109,9 +109,23 @@ class Detector(ABC):
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         """Candidates for one RGB uint8 image, in original coordinates, after threshold and NMS."""
 
+    def decode_fit(self) -> tuple[int, int] | None:
+        """The (width, height) this detector shrinks every image into, or ``None`` (``original``).
+
+        A file is then decoded at reduced resolution when it is at least twice that size (JPEG
+        by DCT scaling), so a 100 MP photo costs a fraction of 100 MP of memory; coordinates
+        are still reported in the original image's pixels.
+        """
+        if self.input_size.kind == "fixed":
+            return int(self.input_size.width), int(self.input_size.height)  # type: ignore[arg-type]
+        if self.input_size.kind == "max_side":
+            return int(self.input_size.max_side), int(self.input_size.max_side)  # type: ignore[arg-type]
+        return None
+
     def detect_faces(self, image: ImageInput) -> Faces:
         """Like `detect`, as a struct-of-arrays `Faces` batch."""
-        rgb = load_image(image)
+        decoded = decode_image(image, fit=self.decode_fit())
+        rgb = decoded.rgb
         faces = self._detect_rgb(rgb)
         if faces.is_empty:
             return faces
@@ -121,13 +135,14 @@ class Detector(ABC):
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
         faces = Faces(boxes, faces.scores, faces.landmarks, self.name, faces.dense_landmarks)
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        faces = faces[(sides > 0) & (sides >= self.min_face_size) & (faces.scores >= self.score_threshold)]
+        min_side = self.min_face_size / max(decoded.scale_x, decoded.scale_y)  # in decoded pixels
+        faces = faces[(sides > 0) & (sides >= min_side) & (faces.scores >= self.score_threshold)]
         faces = faces.sorted_by_score()
         if self.max_faces is not None:
             faces = faces[: self.max_faces]
         if self.refiner is not None:
             faces = self.refiner.refine(rgb, faces)
-        return faces
+        return faces.scaled(decoded.scale_x, decoded.scale_y) if decoded.reduced else faces
 
     def detect(self, image: ImageInput) -> list[Face]:
         """Faces in ``image``, best score first; an empty list when there is none.

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from facebench.atomic import atomic_open
 from facebench.bench.engine import scores_file
 
 __all__ = ["pareto_front", "read_scores", "write_charts"]
@@ -68,7 +69,7 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     axis.legend()
     figure.tight_layout()
     written.append(folder / "accuracy_vs_latency.png")
-    figure.savefig(written[-1], dpi=120)
+    _save(figure, written[-1])
     plt.close(figure)
 
     figure, axis = plt.subplots(figsize=(8, 6))
@@ -85,7 +86,7 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     written.append(folder / "roc.png")
-    figure.savefig(written[-1], dpi=120)
+    _save(figure, written[-1])
     plt.close(figure)
 
     bars = [
@@ -109,6 +110,12 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         axis.tick_params(axis="y", labelsize=7)
         figure.tight_layout()
         written.append(folder / filename)
-        figure.savefig(written[-1], dpi=120)
+        _save(figure, written[-1])
         plt.close(figure)
     return written
+
+
+def _save(figure: Any, path: Path) -> None:
+    """Save a figure atomically (a half-written PNG never replaces a good one)."""
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, dpi=120, format="png")

@@ -9,23 +9,39 @@ from pathlib import Path
 import numpy as np
 
 from facebench.align import ALIGN_METHODS, align_face, get_template
+from facebench.atomic import atomic_write_bytes
 from facebench.detectors import create as create_detector
+from facebench.errors import ImageError
 from facebench.image import load_image
 
 __all__ = ["write_aligned_examples"]
 
 
 def write_aligned_examples(
-    detectors: Sequence[str], images: Sequence[Path], out_dir: Path, template: str = "arcface_112"
+    detectors: Sequence[str],
+    images: Sequence[Path],
+    out_dir: Path,
+    template: str = "arcface_112",
+    count: int = 8,
 ) -> list[Path]:
-    """One PNG per detector: a row per alignment method, a column per image (grey where no face)."""
+    """One PNG per detector: a row per alignment method, a column per image (grey where no face).
+
+    The columns are the first ``count`` of ``images`` that can be read.
+    """
     import cv2
 
     chosen = get_template(template)
     folder = out_dir / "aligned_examples"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    pictures = [load_image(path) for path in images]
+    pictures = []
+    for path in images:  # the first `count` images that decode; a bad one is reported elsewhere
+        with contextlib.suppress(ImageError):
+            pictures.append(load_image(path))
+        if len(pictures) == count:
+            break
+    if not pictures:
+        return []
     for name in detectors:
         detector = create_detector(name)
         rows = []
@@ -45,6 +61,9 @@ def write_aligned_examples(
             rows.append(np.concatenate([label, row], axis=1))
         sheet = np.concatenate(rows, axis=0)
         path = folder / f"{name}.png"
-        cv2.imwrite(str(path), sheet[..., ::-1])
+        ok, encoded = cv2.imencode(".png", sheet[..., ::-1])
+        if not ok:
+            raise OSError(f"could not encode {path}")
+        atomic_write_bytes(path, encoded.tobytes())
         written.append(path)
     return written

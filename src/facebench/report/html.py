@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from facebench.atomic import atomic_write_text
 from facebench.bench.engine import scores_file
 from facebench.report.charts import pareto_front, read_scores
 
@@ -163,5 +164,5 @@ threads={environment.get("threads", "?")}; {html.escape(json.dumps(environment.g
 </body></html>
 """
     path = out_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
+    atomic_write_text(path, page)
     return path
