@@ -1,8 +1,6 @@
 """The bad-image corpus: every case ends in ImageError or a correct RGB uint8 image."""
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -10,26 +8,7 @@ import pytest
 from PIL import Image
 
 from facebench import ImageError, load_image
-
-
-def _png_with_declared_size(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares width×height (a decompression bomb's first bytes)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
+from hostile_corpus import png_with_declared_size
 
 
 def _save(image: Image.Image, path: Path, **params) -> Path:
@@ -81,13 +60,13 @@ def test_missing_path_and_directory(tmp_path):
 
 def test_huge_declared_size_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_with_declared_size(100_000, 100_000))
+    path.write_bytes(png_with_declared_size(100_000, 100_000))
     with pytest.raises(ImageError, match="decompression bomb"):
         load_image(path)
     with pytest.raises(ImageError, match="exceeds the limit of 120,000,000 pixels"):
-        load_image(_png_with_declared_size(12_000, 12_000))
+        load_image(png_with_declared_size(12_000, 12_000))
     with pytest.raises(ImageError, match="exceeds the limit of 1,000 pixels"):
-        load_image(_png_with_declared_size(100, 100), max_pixels=1000)
+        load_image(png_with_declared_size(100, 100), max_pixels=1000)
 
 
 def test_one_by_one(tmp_path):

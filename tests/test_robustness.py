@@ -8,6 +8,7 @@ capabilities dropped when the tests run as root, so a mode-000 file really is un
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import sqlite3
@@ -17,16 +18,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_corpus import build_corpus
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from facebench import ImageError, load_image
 from facebench.atomic import atomic_write_text
 from facebench.bench.store import ResultStore, StoreCorruptError
 from facebench.cli import app
 from facebench.image import display_name
+from hostile_corpus import build_corpus
 
 FACEBENCH = str(Path(sys.executable).with_name("facebench"))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: the real model store, whatever earlier tests set."""
+    return {**os.environ, "FACEBENCH_HOME": str(SHARED), **extra}
 
 
 def _unprivileged(command: list[str]) -> list[str]:
@@ -94,6 +101,7 @@ def test_detect_cli_names_every_hostile_file_and_processes_the_rest(corpus, tmp_
         text=True,
         errors="replace",
         cwd=tmp_path,
+        env=_env(),
         check=False,
     )
     assert result.returncode == 1, result.stderr
@@ -116,6 +124,7 @@ def test_embed_cli_names_every_hostile_file_and_keeps_one_row_each(corpus, tmp_p
         text=True,
         errors="replace",
         cwd=tmp_path,
+        env=_env(),
         check=False,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
@@ -161,7 +170,7 @@ def test_benchmark_csv_with_hostile_files_finishes_and_names_each(corpus, tmp_pa
         text=True,
         errors="replace",
         cwd=tmp_path,
-        env={**os.environ, "FACEBENCH_THREADS": "1"},
+        env=_env(FACEBENCH_THREADS="1"),
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -197,13 +206,13 @@ def test_two_benchmarks_into_one_folder_both_finish_with_the_same_numbers(tmp_pa
     rows = [(sorted(p.glob("*.jpg"))[0], sorted(p.glob("*.jpg"))[1], 1, i % 2) for i, p in enumerate(people)]
     rows += [
         (sorted(a.glob("*.jpg"))[0], sorted(b.glob("*.jpg"))[-1], 0, i % 2)
-        for i, (a, b) in enumerate(zip(people, people[1:], strict=False))
+        for i, (a, b) in enumerate(itertools.pairwise(people))
     ]
     listing = tmp_path / "pairs.csv"
     with listing.open("w", newline="") as handle:
         csv.writer(handle).writerows([("path1", "path2", "label", "fold"), *rows])
     out = tmp_path / "shared_out"
-    env = {**os.environ, "FACEBENCH_THREADS": "1"}
+    env = _env(FACEBENCH_THREADS="1")
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", _CONCURRENT, str(listing), str(out)],
@@ -215,7 +224,7 @@ def test_two_benchmarks_into_one_folder_both_finish_with_the_same_numbers(tmp_pa
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=600) for process in processes]
-    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
+    for process, (_stdout, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr[-2000:]
     assert outputs[0][0] == outputs[1][0]
     # the store both wrote is intact and complete: a third run computes nothing and agrees
@@ -270,10 +279,9 @@ def test_a_damaged_store_is_named_not_a_traceback(tmp_path, damage):
     else:
         data = bytearray(b"this is a text file, not a database\n" * 200)
     path.write_bytes(bytes(data))
-    with pytest.raises(StoreCorruptError) as caught:
-        with ResultStore(tmp_path) as store:
-            config = store.register({"stage": "detect", "model": "x"})
-            store.get_many("detect", config, [f"image{i}" for i in range(50)])
+    with pytest.raises(StoreCorruptError) as caught, ResultStore(tmp_path) as store:
+        config = store.register({"stage": "detect", "model": "x"})
+        store.get_many("detect", config, [f"image{i}" for i in range(50)])
     assert str(path) in str(caught.value)
 
 
@@ -295,10 +303,8 @@ def test_benchmark_on_a_corrupt_store_says_which_file_to_delete(tmp_path, lfw_ro
         ],
     )
     assert result.exit_code == 1 and "cache.sqlite is corrupt" in result.output
-    assert (
-        "Traceback" not in result.output
-        and result.exception is None
-        or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
     )
 
 
@@ -389,3 +395,60 @@ def test_a_checkpoint_refused_by_weights_only_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert "does not execute code from model files" in result.output
     assert "weights_only=False" not in result.output and "Traceback" not in result.output
+
+
+# -- training configs ---------------------------------------------------------------------------
+def test_a_bad_training_config_is_refused_whole_before_any_work(tmp_path):
+    config = tmp_path / "bad.yaml"
+    previous = tmp_path / "run"
+    previous.mkdir()
+    (previous / "config.yaml").write_text("a finished run's record\n")
+    config.write_text(
+        f"output: {previous}\n"
+        "data: {root: /nonexistent, colour: red}\n"
+        "optim: {lr: abc, batch_size: -8, steps: ten}\n"
+        "head: {loss: cross}\n"
+    )
+    result = CliRunner().invoke(app, ["train", "recognition", "-c", str(config)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for expected in (
+        "5 invalid setting(s)",
+        "data.colour: unknown key; known: source, root",
+        "optim.lr: Input should be a valid number",
+        "optim.batch_size: Input should be greater than 0 (got -8)",
+        "optim.steps: Input should be a valid integer",
+        "head.loss: Input should be 'ce' or 'focal' (got 'cross')",
+    ):
+        assert expected in result.output, (expected, result.output)
+    assert (previous / "config.yaml").read_text() == "a finished run's record\n"
+
+
+def test_every_shipped_config_still_validates_and_head_types_match_the_presets():
+    import typing
+
+    from facebench.train.config import HeadType, load_config
+    from facebench.train.detection import DetectionConfig
+    from facebench.train.heads import MARGIN_PRESETS
+    from facebench.train.recognition import RecognitionConfig
+
+    assert set(typing.get_args(HeadType)) == {*MARGIN_PRESETS, "adaface"}
+    for path in sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")):
+        cls = DetectionConfig if "wider" in path.name or "retinaface" in path.name else RecognitionConfig
+        load_config(cls, path)
+
+
+def test_a_run_with_other_settings_keeps_the_earlier_record(tmp_path, monkeypatch):
+    from facebench.train import common
+    from facebench.train.recognition import RecognitionConfig
+
+    monkeypatch.setattr(
+        "facebench.train.distributed.setup", lambda device: type("C", (), {"is_main": True})()
+    )
+    first = RecognitionConfig(output=str(tmp_path), seed=1)
+    common.start_run(first)
+    record = (tmp_path / "config.yaml").read_text()
+    common.start_run(first)  # a resume with the same settings rewrites nothing
+    assert not list(tmp_path.glob("config.*.yaml"))
+    common.start_run(RecognitionConfig(output=str(tmp_path), seed=2))
+    assert (tmp_path / "config.1.yaml").read_text() == record
+    assert "seed: 2" in (tmp_path / "config.yaml").read_text()

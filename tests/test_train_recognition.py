@@ -315,7 +315,7 @@ def test_sampler_splits_ranks_and_resumes_mid_epoch():
 def test_config_errors_name_the_key_and_variables_expand(tmp_path, monkeypatch):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"optim": {"lr": 0.1, "stpes": 5}}))
-    with pytest.raises(FacebenchError, match=r"optim: unknown key\(s\) stpes"):
+    with pytest.raises(FacebenchError, match=r"optim\.stpes: unknown key; known: optimizer, lr"):
         load_config(RecognitionConfig, path)
     monkeypatch.setenv("FACES_ROOT", "/data/faces")
     path.write_text(yaml.safe_dump({"data": {"root": "${FACES_ROOT}/aligned"}}))

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 import torch
 
+from facebench.atomic import atomic_write_text
 from facebench.errors import FacebenchError
+from facebench.train.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability
 from facebench.train.distributed import DistributedContext
 from facebench.zoo.checkpoints import load_checkpoint, save_checkpoint
 
@@ -49,17 +51,17 @@ class OptimConfig:
     """
 
     optimizer: Literal["sgd", "adamw"] = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    batch_size: int = 128
-    accumulate: int = 1
-    clip_grad_norm: float | None = 5.0
-    steps: int = 10_000
-    warmup_steps: int = 0
+    lr: PositiveFloat = 0.1
+    momentum: Probability = 0.9
+    weight_decay: NonNegativeFloat = 5e-4
+    batch_size: PositiveInt = 128
+    accumulate: PositiveInt = 1
+    clip_grad_norm: PositiveFloat | None = 5.0
+    steps: PositiveInt = 10_000
+    warmup_steps: NonNegativeInt = 0
     schedule: Literal["cosine", "poly", "constant"] = "cosine"
-    power: float = 2.0
-    min_lr: float = 0.0
+    power: PositiveFloat = 2.0
+    min_lr: NonNegativeFloat = 0.0
 
 
 def build_optimizer(params: Iterable[dict[str, Any]], config: OptimConfig) -> torch.optim.Optimizer:
@@ -269,7 +271,13 @@ def start_run(config: Any) -> tuple[DistributedContext, Path]:
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     if context.is_main:
-        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+        record = out / "config.yaml"
+        text = yaml.safe_dump(config_to_dict(config), sort_keys=False)
+        if record.is_file() and record.read_text() != text:
+            # a run with other settings in this folder: its record is kept, never overwritten
+            number = 1 + len(list(out.glob("config.*.yaml")))
+            record.replace(out / f"config.{number}.yaml")
+        atomic_write_text(record, text)
     return context, out
 
 

@@ -1,4 +1,5 @@
-"""Training configurations: nested dataclasses read from YAML, with unknown keys rejected by name."""
+"""Training configurations: nested dataclasses read from YAML and validated whole (types, ranges,
+enumerations, unknown keys) by pydantic before any work starts."""
 
 from __future__ import annotations
 
@@ -7,37 +8,79 @@ import os
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
+from pydantic import Field, TypeAdapter, ValidationError
 
 from facebench.errors import FacebenchError
 
-__all__ = ["config_from_dict", "config_to_dict", "load_config"]
+__all__ = [
+    "HeadType",
+    "NonNegativeFloat",
+    "NonNegativeInt",
+    "PositiveFloat",
+    "PositiveInt",
+    "Probability",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+]
 
 T = TypeVar("T")
 
 
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+#: the margin presets of facebench.train.heads.MARGIN_PRESETS, and ``adaface`` (a test keeps them equal)
+HeadType = Literal["arcface", "cosface", "sphereface", "combined", "softmax", "adaface"]
+
+
 def config_from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") -> T:
-    """Build dataclass ``cls`` from ``data``; nested dataclasses recurse; unknown keys are errors."""
+    """Build and validate dataclass ``cls`` from ``data`` before any work is done.
+
+    Every problem is collected, not just the first: unknown keys (with the known ones), wrong
+    types, values out of range and values outside an enumeration (with the allowed values), one
+    line each naming the key's dotted path.
+
+    Raises:
+        FacebenchError: listing every bad key.
+    """
     data = data or {}
     if not isinstance(data, dict):
         raise FacebenchError(f"{where}: expected a mapping, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise FacebenchError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(fields)}")
-    values = {}
-    for name, value in data.items():
-        hint = hints[name]
-        nested = _dataclass_in(hint)
+    problems = _unknown_keys(cls, data, "")
+    try:
+        config = TypeAdapter(cls).validate_python(data)
+    except ValidationError as error:
+        known = {line.split(":")[0] for line in problems}
+        for item in error.errors():
+            path = ".".join(str(part) for part in item["loc"])
+            if path in known or item["type"] == "unexpected_keyword_argument":
+                continue  # already reported as unknown, with the known keys
+            problems.append(f"{path}: {item['msg']} (got {item.get('input')!r})")
+        config = None
+    if problems:
+        raise FacebenchError(
+            f"{where}: {len(problems)} invalid setting(s); nothing was run:\n  " + "\n  ".join(problems)
+        )
+    return config  # type: ignore[return-value]
+
+
+def _unknown_keys(cls: type, data: dict[str, Any], prefix: str) -> list[str]:
+    hints = typing.get_type_hints(cls, include_extras=False)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    problems = [
+        f"{prefix}{key}: unknown key; known: {', '.join(fields)}" for key in data if key not in fields
+    ]
+    for key, value in data.items():
+        nested = _dataclass_in(hints.get(key)) if key in fields else None
         if nested is not None and isinstance(value, dict):
-            value = config_from_dict(nested, value, f"{where}.{name}")
-        elif typing.get_origin(hint) is tuple and isinstance(value, list):
-            value = tuple(value)
-        values[name] = value
-    return cls(**values)
+            problems += _unknown_keys(nested, value, f"{prefix}{key}.")
+    return problems
 
 
 def _dataclass_in(hint: Any) -> type | None:

@@ -15,11 +15,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import cv2
 import numpy as np
 import torch
+from pydantic import Field
 from torch.nn import functional
 from torch.utils.data import Dataset
 
@@ -47,6 +48,7 @@ from facebench.train.common import (
     start_run,
     training_batches,
 )
+from facebench.train.config import NonNegativeInt, PositiveInt, Probability
 from facebench.zoo import ColorOrder, get_card
 from facebench.zoo.checkpoints import save_checkpoint
 
@@ -293,10 +295,10 @@ class DetectionDataConfig:
     labels: str = ""
     images: str = ""
     skip_missing: bool = False
-    workers: int = 2
-    crop_scales: tuple[float, ...] = (0.3, 0.45, 0.6, 0.8, 1.0)
+    workers: NonNegativeInt = 2
+    crop_scales: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = (0.3, 0.45, 0.6, 0.8, 1.0)
     photometric: bool = True
-    mirror: float = 0.5
+    mirror: Probability = 0.5
 
 
 @dataclass
@@ -307,15 +309,15 @@ class DetectionConfig:
     output: str = "runs/train/detector"
     backbone: Literal["mobilenet0.25", "resnet50"] = "mobilenet0.25"
     init: str = "none"
-    image_size: int = 640
+    image_size: Annotated[int, Field(ge=32)] = 640
     freeze_batchnorm: bool = False
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    threads: int | None = None
-    log_every: int = 10
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
+    threads: PositiveInt | None = None
+    log_every: PositiveInt = 10
+    checkpoint_every: PositiveInt = 1000
+    keep_checkpoints: PositiveInt = 2
     tensorboard: bool = True
     resume: bool = True
     data: DetectionDataConfig = field(default_factory=DetectionDataConfig)

@@ -13,10 +13,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
+from pydantic import Field
 
 from facebench.datasets import VerificationPairs, load_pair_dataset, write_pairs_csv
 from facebench.errors import FacebenchError
@@ -33,6 +34,14 @@ from facebench.train.common import (
     gradient_sync,
     start_run,
     training_batches,
+)
+from facebench.train.config import (
+    HeadType,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Probability,
 )
 from facebench.train.data import Augmentation, FaceTrainSet, RecordIO, collate, read_identity_folders
 from facebench.train.distributed import DistributedContext
@@ -65,13 +74,13 @@ class DataConfig:
     source: Literal["aligned", "raw", "recordio"] = "aligned"
     root: str = ""
     detector: str = "retinaface_mnet025"
-    min_images: int = 1
-    max_identities: int | None = None
+    min_images: PositiveInt = 1
+    max_identities: PositiveInt | None = None
     exclude_identities: list[str] = field(default_factory=list)
-    flip: float = 0.5
-    lowres_probability: float = 0.0
-    lowres_factors: tuple[float, float] = (2.0, 8.0)
-    workers: int = 2
+    flip: Probability = 0.5
+    lowres_probability: Probability = 0.0
+    lowres_factors: tuple[PositiveFloat, PositiveFloat] = (2.0, 8.0)
+    workers: NonNegativeInt = 2
 
 
 @dataclass
@@ -87,16 +96,16 @@ class ModelConfig:
 class HeadConfig:
     """Margin head and loss; ``sample_rate`` < 1 turns on Partial FC's negative-centre sampling."""
 
-    type: str = "arcface"
-    s: float = 64.0
+    type: HeadType = "arcface"
+    s: PositiveFloat = 64.0
     m1: float | None = None
     m2: float | None = None
     m3: float | None = None
     m: float = 0.4
     h: float = 0.333
     loss: Literal["ce", "focal"] = "ce"
-    gamma: float = 2.0
-    sample_rate: float = 1.0
+    gamma: NonNegativeFloat = 2.0
+    sample_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 
 
 @dataclass
@@ -108,11 +117,11 @@ class ValidationConfig:
     """
 
     dataset: str | None = None
-    every: int = 1000
+    every: PositiveInt = 1000
     detector: str = "retinaface_mnet025"
     exclude_training_identities: bool = False
-    patience: int | None = None
-    batch_size: int = 256
+    patience: PositiveInt | None = None
+    batch_size: PositiveInt = 256
 
 
 @dataclass
@@ -121,10 +130,10 @@ class RecognitionConfig:
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    threads: int | None = None
-    log_every: int = 10
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
+    threads: PositiveInt | None = None
+    log_every: PositiveInt = 10
+    checkpoint_every: PositiveInt = 1000
+    keep_checkpoints: PositiveInt = 2
     tensorboard: bool = True
     resume: bool = True
     data: DataConfig = field(default_factory=DataConfig)
