@@ -36,6 +36,19 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "FACEBENCH_HOME": str(SHARED), **extra}
 
 
+def _run_cli(arguments: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``facebench ARGUMENTS`` in its own process, unprivileged, with the real model store."""
+    return subprocess.run(
+        _unprivileged([FACEBENCH, *arguments]),
+        capture_output=True,
+        text=True,
+        errors="replace",
+        cwd=cwd,
+        env=_env(**env),
+        check=False,
+    )
+
+
 def _unprivileged(command: list[str]) -> list[str]:
     """``command`` without the capabilities that let root read a mode-000 file."""
     if os.geteuid() != 0:
@@ -95,15 +108,7 @@ def test_unknown_formats_never_reach_other_decoders(tmp_path, monkeypatch):
 def test_detect_cli_names_every_hostile_file_and_processes_the_rest(corpus, tmp_path):
     bad, good = corpus
     paths = [str(case.path) for case in bad + good]
-    result = subprocess.run(
-        _unprivileged([FACEBENCH, "detect", "-d", "yunet", "--json", *paths]),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        cwd=tmp_path,
-        env=_env(),
-        check=False,
-    )
+    result = _run_cli(["detect", "-d", "yunet", "--json", *paths], tmp_path)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     _assert_every_case_named(result.stderr, bad)
@@ -118,15 +123,7 @@ def test_embed_cli_names_every_hostile_file_and_keeps_one_row_each(corpus, tmp_p
     bad, good = corpus
     paths = [str(case.path) for case in bad + good]
     out = tmp_path / "emb.npy"
-    result = subprocess.run(
-        _unprivileged([FACEBENCH, "embed", "-d", "yunet", "-r", "edgeface_xs_q", "--out", str(out), *paths]),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        cwd=tmp_path,
-        env=_env(),
-        check=False,
-    )
+    result = _run_cli(["embed", "-d", "yunet", "-r", "edgeface_xs_q", "--out", str(out), *paths], tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     _assert_every_case_named(result.stderr, bad)
     embeddings = np.load(out)
@@ -151,28 +148,8 @@ def test_benchmark_csv_with_hostile_files_finishes_and_names_each(corpus, tmp_pa
         writer.writerow(["path1", "path2", "label", "fold"])
         writer.writerows(rows)
     out = tmp_path / "run"
-    result = subprocess.run(
-        _unprivileged(
-            [
-                FACEBENCH,
-                "benchmark",
-                "--dataset",
-                f"csv:{listing}",
-                "--detectors",
-                "yunet",
-                "--recognizers",
-                "edgeface_xs_q",
-                "--out",
-                str(out),
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        cwd=tmp_path,
-        env=_env(FACEBENCH_THREADS="1"),
-        check=False,
-    )
+    arguments = ["benchmark", "--dataset", f"csv:{listing}", "--detectors", "yunet", "--recognizers"]
+    result = _run_cli([*arguments, "edgeface_xs_q", "--out", str(out)], tmp_path, FACEBENCH_THREADS="1")
     assert result.returncode == 0, result.stderr[-3000:]
     in_csv = [case for case in bad if case.in_csv]
     _assert_every_case_named(result.stderr, in_csv)
