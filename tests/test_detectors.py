@@ -173,3 +173,25 @@ def test_facemesh_keeps_the_dense_mesh(lfw_sample):
 def test_dlib_detectors_get_landmarks_from_dlib5_unless_told_otherwise(lfw_sample):
     assert create("dlib_hog").detect(lfw_sample[0])[0].landmarks is not None
     assert create("dlib_hog", refine="none").detect(lfw_sample[0])[0].landmarks is None
+
+
+@pytest.mark.parametrize("name", ALL_DETECTORS)
+def test_the_card_is_the_only_source_of_a_detectors_defaults(detectors, name):
+    """Threshold, NMS, input size and refiner come from the card; no class restates them."""
+    cls = detector_class(name)
+    restated = [
+        attribute
+        for klass in cls.__mro__
+        for attribute in vars(klass)
+        if attribute.startswith(("default_", "fixed_input"))
+    ]
+    assert restated == [], f"{name} restates card defaults as class attributes: {restated}"
+    defaults = get_card(cls.card_name).detector_defaults
+    assert defaults is not None, f"the card of {name} states no detector_defaults"
+    detector = detectors[name]
+    assert detector.score_threshold == defaults.score_threshold
+    assert detector.nms_iou == defaults.nms_iou
+    assert str(detector.input_size) == str(InputSize.parse(defaults.input_size))
+    assert (detector.refiner.name if detector.refiner else None) == defaults.refine
+    # the card's notes describe decoding only: a second statement of the defaults could drift
+    assert "Defaults:" not in get_card(cls.card_name).notes

@@ -201,11 +201,8 @@ def detectors_list() -> None:
     for name in list_detectors():
         cls = detector_class(name)
         card = get_card(cls.card_name)
-        marks = (
-            f"5 (via {cls.default_refine})"
-            if cls.default_refine
-            else ("5" if cls.gives_landmarks else "none")
-        )
+        refine = card.detector_defaults.refine if card.detector_defaults else None
+        marks = f"5 (via {refine})" if refine else ("5" if cls.gives_landmarks else "none")
         table.add_row(name, card.source, marks, card.license)
     out.print(table)
     out.print(f"landmark refiners (--refine): {', '.join(list_refiners())}", highlight=False)

@@ -13,7 +13,7 @@ from facebench.detectors.refiners import Refiner
 from facebench.image import ImageInput, decode_image
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
-from facebench.zoo import ModelStore, WeightCard, default_store, get_card
+from facebench.zoo import DetectorDefaults, ModelStore, WeightCard, default_store, get_card
 
 __all__ = ["Detector"]
 
@@ -21,9 +21,10 @@ __all__ = ["Detector"]
 class Detector(ABC):
     """Base class of all detectors.
 
-    Subclasses set the class attributes and implement `_detect_rgb`, which receives an RGB uint8
-    image and returns candidate `Faces` in original-image coordinates, already thresholded and
-    NMS-suppressed. The base class applies the options every detector shares.
+    Subclasses set ``name`` and ``card_name`` and implement `_detect_rgb`, which receives an RGB
+    uint8 image and returns candidate `Faces` in original-image coordinates, already thresholded
+    and NMS-suppressed. The base class applies the options every detector shares. Every default
+    (threshold, NMS, input size, refiner) comes from the weight card's `DetectorDefaults`.
 
     Args:
         score_threshold: minimum confidence; default is the model authors' value.
@@ -41,14 +42,10 @@ class Detector(ABC):
 
     name: ClassVar[str]
     card_name: ClassVar[str]
-    default_score_threshold: ClassVar[float] = 0.5
-    default_nms_iou: ClassVar[float] = 0.4
-    default_input_size: ClassVar[str] = "original"
-    #: a model whose graph only takes one size; ``input_size`` is then forced to it.
-    fixed_input_size: ClassVar[str | None] = None
     gives_landmarks: ClassVar[bool] = True
-    #: refiner applied unless the caller chooses another (``refine=None`` keeps the detector's own)
-    default_refine: ClassVar[str | None] = None
+    #: bumped when a change to this detector's code changes its outputs: cached results of the
+    #: old code are then never reused
+    code_version: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -63,24 +60,23 @@ class Detector(ABC):
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.score_threshold = (
-            self.default_score_threshold if score_threshold is None else float(score_threshold)
-        )
+        defaults = self.defaults
+        self.score_threshold = defaults.score_threshold if score_threshold is None else float(score_threshold)
         if not 0.0 <= self.score_threshold <= 1.0:
             raise ValueError(f"`score_threshold` must lie in [0, 1], got {self.score_threshold}")
-        self.nms_iou = self.default_nms_iou if nms_iou is None else float(nms_iou)
+        self.nms_iou = defaults.nms_iou if nms_iou is None else float(nms_iou)
         if not 0.0 < self.nms_iou <= 1.0:
             raise ValueError(f"`nms_iou` must lie in (0, 1], got {self.nms_iou}")
         if max_faces is not None and max_faces < 1:
             raise ValueError(f"`max_faces` must be at least 1 or None, got {max_faces}")
         self.max_faces = max_faces
         self.min_face_size = float(min_face_size)
-        requested = InputSize.parse(input_size if input_size is not None else self.default_input_size)
-        self.input_size = InputSize.parse(self.fixed_input_size) if self.fixed_input_size else requested
+        requested = InputSize.parse(input_size if input_size is not None else defaults.input_size)
+        self.input_size = InputSize.parse(defaults.input_size) if defaults.fixed_input else requested
         self.threads = threads
         self.store = store or default_store()
         self.weights = weights
-        chosen = self.default_refine if refine is None else (None if refine == "none" else refine)
+        chosen = defaults.refine if refine is None else (None if refine == "none" else refine)
         self.refiner: Refiner | None = None
         if chosen is not None:
             from facebench.detectors.refiners import create_refiner
@@ -90,6 +86,14 @@ class Detector(ABC):
     @property
     def card(self) -> WeightCard:
         return get_card(self.card_name)
+
+    @property
+    def defaults(self) -> DetectorDefaults:
+        """The card's default options (the only place they are stated)."""
+        assert self.card.detector_defaults is not None, (
+            f"{self.card_name}: a detector card states its defaults"
+        )
+        return self.card.detector_defaults
 
     @property
     def config(self) -> dict[str, Any]:
@@ -103,6 +107,9 @@ class Detector(ABC):
             "min_face_size": self.min_face_size,
             "input_size": str(self.input_size),
             "refine": self.refiner.name if self.refiner else None,
+            # the bytes the outputs came from, and the code that turned them into faces
+            "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
+            "code_version": self.code_version,
         }
 
     @abstractmethod

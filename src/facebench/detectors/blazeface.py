@@ -62,7 +62,6 @@ def _five_points(keypoints: np.ndarray) -> np.ndarray:
 
 class _BlazeFace(Detector):
     anchor_spec: ClassVar[SsdAnchorSpec]
-    default_nms_iou: ClassVar[float] = 0.3
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
@@ -101,8 +100,6 @@ class BlazeFaceShort(_BlazeFace):
 
     name: ClassVar[str] = "blazeface_short"
     card_name: ClassVar[str] = "blazeface_short"
-    default_score_threshold: ClassVar[float] = 0.5
-    fixed_input_size: ClassVar[str | None] = "fixed=128x128"
     anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(128, (8, 16, 16, 16), anchors_per_layer=2)
 
 
@@ -112,6 +109,4 @@ class BlazeFaceFull(_BlazeFace):
 
     name: ClassVar[str] = "blazeface_full"
     card_name: ClassVar[str] = "blazeface_full"
-    default_score_threshold: ClassVar[float] = 0.6
-    fixed_input_size: ClassVar[str | None] = "fixed=192x192"
     anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(192, (4,), anchors_per_layer=1)

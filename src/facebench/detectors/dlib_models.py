@@ -68,9 +68,6 @@ class DlibFivePoint(Refiner):
 
 
 class _DlibDetector(Detector):
-    default_score_threshold: ClassVar[float] = 0.5
-    default_nms_iou: ClassVar[float] = 0.4
-    default_refine: ClassVar[str | None] = "dlib5"
     #: how often dlib doubles the image before detecting (finds faces down to ~40 px at 1)
     upsample: ClassVar[int] = 0
 
@@ -99,7 +96,6 @@ class DlibHog(_DlibDetector):
 
     name: ClassVar[str] = "dlib_hog"
     card_name: ClassVar[str] = "dlib_hog"
-    default_input_size: ClassVar[str] = "max_side=1280"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -117,7 +113,6 @@ class DlibMmod(_DlibDetector):
 
     name: ClassVar[str] = "dlib_mmod"
     card_name: ClassVar[str] = "dlib_mmod"
-    default_input_size: ClassVar[str] = "max_side=1024"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -24,8 +24,6 @@ class HaarCascade(Detector):
     name: ClassVar[str] = "haar"
     card_name: ClassVar[str] = "haar"
     gives_landmarks: ClassVar[bool] = False
-    default_score_threshold: ClassVar[float] = 0.0
-    default_input_size: ClassVar[str] = "max_side=1280"
     scale_factor: ClassVar[float] = 1.1
     min_neighbors: ClassVar[int] = 5
 

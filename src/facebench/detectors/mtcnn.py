@@ -77,9 +77,6 @@ def _crops(image: np.ndarray, boxes: np.ndarray, size: int) -> list[np.ndarray]:
 class Mtcnn(Detector):
     name: ClassVar[str] = "mtcnn"
     card_name: ClassVar[str] = "mtcnn"
-    default_score_threshold: ClassVar[float] = 0.9
-    default_nms_iou: ClassVar[float] = 0.7
-    default_input_size: ClassVar[str] = "max_side=1280"
     stage_thresholds: ClassVar[tuple[float, float]] = (0.6, 0.7)
     pyramid_factor: ClassVar[float] = 0.709
     smallest_face: ClassVar[float] = 20.0

