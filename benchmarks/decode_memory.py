@@ -51,14 +51,18 @@ def _make_images(folder: Path, crowd: Path) -> dict[str, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detector", default="yunet")
     home = Path(os.environ.get("FACEBENCH_HOME", "../shared"))
     parser.add_argument("--crowd", type=Path, default=home / "data/demo/retinaface_curve/test.jpg")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         images = _make_images(Path(tmp), args.crowd)
-        print(f"detector {args.detector}; peak RSS of a fresh process (MB); after-import baseline in brackets")
+        print(
+            f"detector {args.detector}; peak RSS of a fresh process (MB); after-import baseline in brackets"
+        )
         print(f"{'image':14} {'file KB':>8} {'how':42} {'peak MB':>8} {'s':>6} {'faces':>6}")
         for label, path in images.items():
             for mode, policy, how in (

@@ -28,7 +28,9 @@ def _median_ms(function, repeats: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     store = default_store()
@@ -48,7 +50,9 @@ def main() -> None:
             )
             total_bytes += size
             total_ms += sha_ms
-            print(f"{card.name:24} {status.filename:40} {size / 2**20:7.2f} {sha_ms:10.2f} {resolve_ms:11.2f}")
+            print(
+                f"{card.name:24} {status.filename:40} {size / 2**20:7.2f} {sha_ms:10.2f} {resolve_ms:11.2f}"
+            )
     print(
         f"\nall {total_bytes / 2**20:.1f} MB hashed in {total_ms:.0f} ms "
         f"({total_bytes / 2**20 / (total_ms / 1000):.0f} MB/s)"

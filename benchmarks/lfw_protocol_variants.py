@@ -4,14 +4,16 @@
 * ``mean-centred``: the SphereFace/MobileFaceNet evaluation: subtract the mean embedding of the
   nine training folds, re-normalise, then cosine (Xiaoccer's and SphereFace's lfw_eval).
 
-Reads the embedding caches that `facebench eval-lfw --out runs/lfw` wrote.
+Embeds full LFW View 2 through the engine's cached stages into ``--out`` (default ``runs/lfw``,
+the folder `facebench eval-lfw` writes: embeddings it computed are read, not recomputed).
 
-    FACEBENCH_HOME=../shared .venv/bin/python benchmarks/lfw_protocol_variants.py runs/lfw/cache/emb_*.npz
+    FACEBENCH_HOME=../shared .venv/bin/python benchmarks/lfw_protocol_variants.py \
+        mobilefacenet_casia mobilefacenet_tflite edgeface_xs_q edgeface_xxs_q
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -39,17 +41,32 @@ def _mean_centred_accuracy(
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("recognizers", nargs="+")
+    parser.add_argument("--detector", default="retinaface_mnet025")
+    parser.add_argument("--out", type=Path, default=Path("runs/lfw"))
+    args = parser.parse_args()
+
+    from facebench.bench.stages import embed_images
+    from facebench.detectors import create as create_detector
+    from facebench.recognizers import create as create_recognizer
+
     pairs = load_lfw_pairs()
-    for cache in sorted(Path(p) for p in sys.argv[1:]):
-        data = np.load(cache, allow_pickle=False)
-        table = dict(zip(data["keys"].tolist(), data["values"], strict=True))
-        first = np.stack([table[str(p)] for p in pairs.first])
-        second = np.stack([table[str(p)] for p in pairs.second])
+    detector = create_detector(args.detector)
+    for name in args.recognizers:
+        recognizer = create_recognizer(name)
+        vectors, _ = embed_images(
+            detector, recognizer, "similarity", pairs.images, args.out, show_progress=False
+        )
+        missing = np.full(recognizer.embedding_dim, np.nan, np.float32)
+        first = np.stack([vectors.get(str(p), missing) for p in pairs.first])
+        second = np.stack([vectors.get(str(p), missing) for p in pairs.second])
         cosine = kfold_accuracy((first * second).sum(1), pairs.is_same, pairs.fold)
         centred = _mean_centred_accuracy(first, second, pairs.is_same, pairs.fold)
-        name = cache.stem.removeprefix("emb_")
         print(
-            f"{name}: cosine {100 * cosine.mean:.2f} ± {100 * cosine.std:.2f}; "
+            f"{args.detector} + {name}: cosine {100 * cosine.mean:.2f} ± {100 * cosine.std:.2f}; "
             f"mean-centred {100 * centred.mean():.2f} ± {100 * centred.std():.2f}"
         )
 

@@ -169,5 +169,5 @@ def test_template_names_select_similarity_alignment_onto_the_recognizers_own_tem
         measure_cost=False,
         show_progress=False,
     )
-    assert [run["pipeline"] for run in result.runs] == ["yunet+sphereface_112x96+mobilefacenet_tflite"]
-    assert "trained on the sphereface_112x96 template" in result.skipped[0]["reason"]
+    assert [run.pipeline for run in result.runs] == ["yunet+sphereface_112x96+mobilefacenet_tflite"]
+    assert "trained on the sphereface_112x96 template" in result.skipped[0].reason

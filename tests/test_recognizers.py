@@ -207,7 +207,7 @@ def test_onnx_export_key_covers_weights_versions_and_opset(monkeypatch):
     import torch
 
     import facebench
-    from facebench.recognizers import torch_engine
+    from facebench.ops import torch_engine
 
     base = torch_engine._export_key("a" * 64, "m", (3, 112, 112))
     assert torch_engine._export_key("b" * 64, "m", (3, 112, 112)) != base

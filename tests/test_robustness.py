@@ -158,7 +158,7 @@ def test_benchmark_csv_with_hostile_files_finishes_and_names_each(corpus, tmp_pa
     for case in in_csv:
         assert case.reason.lower() in named[display_name(case.path)].lower()
     run = payload["runs"][0]
-    assert run["unreadable_images"] == len(in_csv) and run["pairs"] == len(rows)
+    assert run["failures"]["unreadable"] == len(in_csv) and run["pairs"] == len(rows)
     assert run["cost"]["detector"]["size_mb"] > 0  # the cost probes ran on a readable image
     assert (out / "aligned_examples" / "yunet.png").is_file() and (out / "report.html").is_file()
     with (out / "errors.csv").open(newline="", encoding="utf-8") as handle:
@@ -172,9 +172,11 @@ from pathlib import Path
 from facebench.bench.engine import run_benchmark
 from facebench.datasets import load_pairs_csv
 pairs = load_pairs_csv(sys.argv[1])
+from facebench.report import write_all
 result = run_benchmark(pairs, Path(sys.argv[2]), dataset="csv", detectors=("yunet",),
                        recognizers=("edgeface_xxs_q",), show_progress=False, measure_cost=False)
-print(result.runs[0]["accuracy_mean"], result.runs[0]["auc"])
+write_all(result, Path(sys.argv[2]), pairs=pairs, charts=False)
+print(result.runs[0].accuracy_mean, result.runs[0].auc)
 """
 
 
@@ -223,7 +225,7 @@ def _store_with_rows(folder: Path) -> Path:
     with ResultStore(folder, commit_every=1) as store:
         config = store.register({"stage": "detect", "model": "x"})
         for index in range(50):
-            store.put("detect", config, f"image{index}", np.arange(18, dtype=np.float32) + index)
+            store.put("detect", config, f"image{index}", (np.arange(18, dtype=np.float32) + index).tobytes())
     return folder / "cache.sqlite"
 
 
@@ -308,6 +310,7 @@ def test_output_files_are_replaced_atomically(tmp_path):
         (["--folds", "11"], "folds 1..10"),
         (["--folds", "x"], "comma-separated fold numbers"),
         (["--align", "crooked"], "got 'crooked'"),
+        (["--recognizers", "edgeface_xs_q@onnx"], "runs on torch, not 'onnx'"),
         (["--degrade", "blur:3"], "lowres:K"),
         (["--threads", "0"], "at least 1"),
     ],
@@ -315,7 +318,7 @@ def test_output_files_are_replaced_atomically(tmp_path):
 def test_benchmark_refuses_bad_input_before_any_work(tmp_path, arguments, message, monkeypatch):
     import facebench.bench.engine as engine
 
-    monkeypatch.setattr(engine, "detect_central_faces", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(engine, "run_job", lambda *a, **k: pytest.fail("work started"))
     result = CliRunner().invoke(app, ["benchmark", *arguments, "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output

@@ -214,8 +214,9 @@ def test_a_tampered_model_file_is_refused(uninterrupted, tmp_path):
 
 
 def test_benchmark_with_a_trained_model_and_lowres_degradation(uninterrupted, lfw_root, tmp_path):
-    from facebench.bench.engine import run_benchmark, scores_file
+    from facebench.bench.engine import run_benchmark
     from facebench.datasets import load_pairs_csv
+    from facebench.report import scores_file
 
     out, _ = uninterrupted
     pairs = load_pairs_csv(_held_out_pairs(lfw_root, tmp_path))
@@ -227,12 +228,14 @@ def test_benchmark_with_a_trained_model_and_lowres_degradation(uninterrupted, lf
             measure_cost=False, show_progress=False, degrade=degrade,
         )  # fmt: skip
         run = result.runs[0]
-        assert run["degrade"] == (None if degrade == "none" else degrade)
-        assert scores_file(tmp_path / "bench", run["pipeline"]).is_file()
+        assert run.degrade == (None if degrade == "none" else degrade)
+        assert len(run.scores) == len(pairs) and scores_file(tmp_path / "bench", run.pipeline).name.endswith(
+            ".csv"
+        )
         results[degrade] = run
-    assert results["lowres:8"]["pipeline"].endswith("+lowres:8")
-    assert results["none"]["pipeline"].endswith("/last.pt")  # "none" means no degradation
-    assert results["none"]["auc"] != results["lowres:8"]["auc"]
+    assert results["lowres:8"].pipeline.endswith("+lowres:8")
+    assert results["none"].pipeline.endswith("/last.pt")  # "none" means no degradation
+    assert results["none"].auc != results["lowres:8"].auc
 
 
 def test_recordio_round_trip_matches_the_aligned_folder(tmp_path):

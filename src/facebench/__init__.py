@@ -6,7 +6,9 @@ Example:
 """
 
 from facebench.api import VerifyResult as VerifyResult
+from facebench.api import benchmark as benchmark
 from facebench.api import embed as embed
+from facebench.api import load_results as load_results
 from facebench.api import verify as verify
 from facebench.detectors import create as create_detector
 from facebench.detectors import detect as detect
@@ -38,6 +40,7 @@ __all__ = [
     "UnknownNameError",
     "VerifyResult",
     "__version__",
+    "benchmark",
     "create_detector",
     "create_recognizer",
     "detect",
@@ -45,5 +48,6 @@ __all__ = [
     "list_detectors",
     "list_recognizers",
     "load_image",
+    "load_results",
     "verify",
 ]

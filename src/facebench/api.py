@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -16,7 +18,18 @@ from facebench.recognizers import create as create_recognizer
 from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
 from facebench.types import Face
 
-__all__ = ["DEFAULT_DETECTOR", "DEFAULT_RECOGNIZER", "VerifyResult", "embed", "verify"]
+if TYPE_CHECKING:
+    from facebench.bench.results import BenchmarkResult
+
+__all__ = [
+    "DEFAULT_DETECTOR",
+    "DEFAULT_RECOGNIZER",
+    "VerifyResult",
+    "benchmark",
+    "embed",
+    "load_results",
+    "verify",
+]
 
 DEFAULT_DETECTOR = "retinaface_mnet025"
 DEFAULT_RECOGNIZER = "edgeface_xs_q"
@@ -95,3 +108,67 @@ def verify(
         vectors.append(_recognizer(recognizer, False).embed_faces(rgb, faces[:1], align)[0])
     score = float(vectors[0] @ vectors[1])
     return VerifyResult(score, float(threshold), score >= threshold)
+
+
+def benchmark(
+    dataset: str = "lfw",
+    *,
+    detectors: Sequence[str] | None = None,
+    recognizers: Sequence[str] | None = None,
+    align: Sequence[str] | None = None,
+    out: str | os.PathLike[str] = "runs/benchmark",
+    folds: Sequence[int] | None = None,
+    flip: bool = False,
+    threads: int | None = None,
+    degrade: str | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+    write_report: bool = True,
+    show_progress: bool = False,
+) -> BenchmarkResult:
+    """Run a detector × alignment × recognizer grid on a pair dataset and return typed results.
+
+    What ``facebench benchmark`` runs, as a call: defaults are the README's grid on LFW View 2.
+    Detections and embeddings are cached in ``out/cache.sqlite`` (a re-run computes only what is
+    new); with ``write_report`` the folder also gets results.json/csv, README.md, charts and
+    report.html.
+
+    Args:
+        folds: 0-based folds to keep (a quick look: ``folds=[0]``).
+
+    Example:
+        >>> result = facebench.benchmark(detectors=["yunet"], folds=[0])  # doctest: +SKIP
+        >>> result.runs[0].accuracy_mean  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from facebench.bench.engine import DEFAULT_GRID, run_benchmark
+    from facebench.datasets import load_pair_dataset
+
+    pairs = load_pair_dataset(dataset, Path(data_root) if data_root is not None else None)
+    if folds is not None:
+        pairs = pairs.subset(np.isin(pairs.fold, list(folds)))
+    out_dir = Path(out)
+    result = run_benchmark(
+        pairs,
+        out_dir,
+        dataset=dataset,
+        detectors=tuple(detectors or DEFAULT_GRID["detectors"]),
+        recognizers=tuple(recognizers or DEFAULT_GRID["recognizers"]),
+        align=tuple(align or DEFAULT_GRID["align"]),
+        flip=flip,
+        threads=threads,
+        degrade=degrade,
+        show_progress=show_progress,
+    )
+    if write_report:
+        from facebench.report import write_all
+
+        write_all(result, out_dir, pairs=pairs)
+    return result
+
+
+def load_results(folder: str | os.PathLike[str]) -> BenchmarkResult:
+    """The typed results a benchmark wrote into ``folder`` (its results.json)."""
+    from facebench.bench.results import load_results as load
+
+    return load(folder)

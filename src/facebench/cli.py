@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from facebench.atomic import atomic_open, atomic_write_text, check_writable_folder
+from facebench.atomic import atomic_open, check_writable_folder
 from facebench.errors import FacebenchError, ImageError
 
 __all__ = ["app", "main"]
@@ -362,55 +362,63 @@ def eval_lfw(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder (store and results.json).")] = Path("runs/lfw"),
 ) -> None:
-    """LFW View-2 verification (6,000 pairs, 10 folds) of one pipeline; runs accumulate in OUT/results.json."""
-    from facebench.bench.engine import run_benchmark
-    from facebench.datasets import load_lfw_pairs
+    """LFW View-2 verification (6,000 pairs, 10 folds) of one pipeline; runs accumulate in OUT/results.json.
 
-    previous_file = out / "results.json"
-    previous = json.loads(previous_file.read_text())["runs"] if previous_file.is_file() else []
+    Each run joins the results already in OUT (a run of the same pipeline and options replaces
+    its earlier one), and the paired McNemar tests are recomputed over all of them.
+    """
+    from facebench.bench.engine import run_benchmark
+    from facebench.bench.results import load_results
+    from facebench.datasets import load_lfw_pairs
+    from facebench.report import write_all
+
     try:
+        _check_names((detector,), (recognizer,), (align,), None, None)
+        check_writable_folder(out, "--out")
+        previous = load_results(out) if (out / "results.json").is_file() else None
         pairs = load_lfw_pairs(data_root)
-        options: dict[str, Any] = {"normalize": normalize, **({"engine": engine} if engine else {})}
+        options: dict[str, Any] = {"normalize": normalize}
         result = run_benchmark(
             pairs,
             out,
             dataset="lfw",
             detectors=(detector,),
-            recognizers=(recognizer,),
+            recognizers=(f"{recognizer}@{engine}" if engine else recognizer,),
             align=(align,),
             flip=flip,
             show_progress=True,
             measure_cost=False,
             recognizer_options=options,
         )
-    except (FacebenchError, ValueError) as error:
+    except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     if not result.runs:
-        raise _fail(f"the pipeline was skipped: {result.skipped[0]['reason']}")
+        raise _fail(f"the pipeline was skipped: {result.skipped[0].reason}")
     record = result.runs[0]
-
-    def identity(run: dict[str, Any]) -> tuple[Any, ...]:
-        options = run["config"]["recognizer"]
-        return (
-            run["detector"],
-            run["recognizer"],
-            run["align"],
-            options["flip"],
-            options.get("normalize", True),
-            options["engine"],
-        )
-
-    runs = [r for r in previous if identity(r) != identity(record)] + [record]
-    atomic_write_text(previous_file, json.dumps({"runs": runs, "environment": result.environment}, indent=2))
+    merged = previous.merge(result) if previous is not None else result
+    write_all(merged, out, pairs=pairs, charts=False)
     variant = (" (flip)" if flip else "") + (
-        "" if normalize else f" (raw, {record['config']['recognizer']['metric']})"
+        "" if normalize else f" (raw, {record.config['recognizer']['metric']})"
     )
     print(
-        f"{detector} + {align} + {recognizer}{variant}: accuracy {100 * record['accuracy_mean']:.2f} ± "
-        f"{100 * record['accuracy_std']:.2f} % on {record['pairs']} pairs; AUC {record['auc']:.4f}, EER "
-        f"{100 * record['eer']:.2f} %; face found in {100 * record['success_rate']:.2f} % of images, "
-        f"{record['failed_pairs']} pair(s) counted as failures; all-pairs threshold {record['threshold_all_pairs']}"
+        f"{record.pipeline}{variant}: accuracy {100 * record.accuracy_mean:.2f} ± "
+        f"{100 * record.accuracy_std:.2f} % on {record.pairs} pairs; AUC {record.auc:.4f}, EER "
+        f"{100 * record.eer:.2f} %; face found in {100 * record.success_rate:.2f} % of images, "
+        f"{record.failed_pairs} pair(s) counted as failures; all-pairs threshold {record.threshold_all_pairs}"
     )
+    for comparison in merged.comparisons:
+        if record.pipeline in (comparison.first, comparison.second):
+            print(
+                f"  vs {comparison.second if comparison.first == record.pipeline else comparison.first}: "
+                f"McNemar p = {comparison.p_value:.2g} ({comparison.only_first_correct} vs "
+                f"{comparison.only_second_correct} discordant pairs)"
+            )
+    _report_image_failures(result)
+
+
+def _report_image_failures(result: Any) -> None:
+    for failure in result.failures:
+        _report_failure(failure.cause, f"{failure.image}: {failure.reason}")
 
 
 def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -423,7 +431,12 @@ def benchmark_command(
         str, typer.Option(help="Pair dataset: lfw, lfw_view1, cfp_ff, cfp_fp or csv:<file>.")
     ] = "lfw",
     detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors.")] = None,
-    recognizers: Annotated[str | None, typer.Option(help="Comma-separated recognizers.")] = None,
+    recognizers: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated recognizers; NAME@ENGINE picks an engine (edgeface_xs_dequant@onnx)."
+        ),
+    ] = None,
     align: Annotated[str | None, typer.Option(help="Comma-separated: similarity, none, eyes.")] = None,
     flip: Annotated[bool, typer.Option(help="Flip test-time augmentation for every recognizer.")] = False,
     folds: Annotated[
@@ -474,16 +487,11 @@ def benchmark_command(
         )
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
-    from facebench.report import write_charts, write_html_report
-    from facebench.report.examples import write_aligned_examples
+    from facebench.report import write_all
 
-    payload = json.loads((out / "results.json").read_text())
-    write_charts(payload["runs"], out)
-    write_html_report(payload, out)
-    write_aligned_examples(detector_names, pairs.images, out)
+    write_all(result, out, pairs=pairs, example_detectors=detector_names)
     print((out / "README.md").read_text())
-    for failure in result.unreadable:
-        _report_failure("unreadable", f"{failure['image']}: {failure['reason']}")
+    _report_image_failures(result)
     err.print(
         f"results in {out}/: results.json, results.csv, errors.csv, scores/, README.md, charts/, "
         "aligned_examples/, report.html",
@@ -499,19 +507,21 @@ def _check_names(
     threads: int | None,
 ) -> None:
     """Every grid name and option is valid: raises the first problem, naming the value and the choices."""
-    from facebench.align import ALIGN_METHODS, TEMPLATES
+    from facebench.bench.plan import check_align, parse_recognizer
     from facebench.detectors.registry import DETECTORS
     from facebench.recognizers.registry import RECOGNIZERS
 
     for name in detectors:
         DETECTORS.check(name)
-    for name in recognizers:
+    for text in recognizers:
+        name, engine = parse_recognizer(text)
         RECOGNIZERS.check(name)
+        if engine is not None and ":" not in name:
+            offered = RECOGNIZERS.get(name).engines
+            if engine not in offered:
+                raise FacebenchError(f"recognizer {name} runs on {', '.join(offered)}, not {engine!r}")
     for method in align:
-        if method not in ALIGN_METHODS and method not in TEMPLATES:
-            raise FacebenchError(
-                f"Expected --align values among {', '.join([*ALIGN_METHODS, *TEMPLATES])}, but got {method!r}"
-            )
+        check_align(method)
     if degrade not in (None, "none"):
         from facebench.ops.degrade import parse_degrade
 
@@ -684,8 +694,8 @@ def export_command(
     export_format: Annotated[str, typer.Option("--format", help="Only onnx.")] = "onnx",
 ) -> None:
     """Export a PyTorch recognizer to ONNX (dynamic batch axis, NCHW float input)."""
+    from facebench.ops.torch_engine import export_onnx
     from facebench.recognizers import create as create_recognizer
-    from facebench.recognizers.torch_engine import export_onnx
 
     if export_format != "onnx":
         raise _fail(f"Expected --format to be onnx, but got {export_format!r}")

@@ -7,6 +7,7 @@ without catching unrelated bugs, and every message names the file or model invol
 from __future__ import annotations
 
 __all__ = [
+    "AlignmentError",
     "ArchiveError",
     "ChecksumMismatchError",
     "DownloadError",
@@ -28,6 +29,10 @@ class ImageError(FacebenchError, ValueError):
         self.source = source
         self.reason = reason
         super().__init__(f"cannot read image {source}: {reason}")
+
+
+class AlignmentError(FacebenchError, ValueError):
+    """A face cannot be aligned by the method asked (it has no landmarks)."""
 
 
 class ModelNotFoundError(FacebenchError, FileNotFoundError):

@@ -25,12 +25,14 @@ from facebench.errors import ImageError
 __all__ = [
     "ALLOWED_FORMATS",
     "DEFAULT_MAX_PIXELS",
+    "MAX_FILE_BYTES",
     "DecodedImage",
     "ImageInput",
     "decode_image",
     "describe_source",
     "display_name",
     "load_image",
+    "read_image_file",
 ]
 
 #: 120 megapixels: well above any camera frame (a 6000x4000 photo is 24 MP), far below a bomb.
@@ -289,6 +291,7 @@ def decode_image(
     color: Literal["rgb", "bgr"] = "rgb",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     fit: tuple[int, int] | None = None,
+    name: str | None = None,
 ) -> DecodedImage:
     """Like `load_image`, optionally decoding an encoded image at reduced resolution.
 
@@ -298,10 +301,12 @@ def decode_image(
             covers ``fit``: JPEGs by DCT scaling (``draft``), so a 100 MP photo never occupies
             100 MP of memory; other formats by a box filter right after decoding. Arrays and
             PIL images are never reduced.
+        name: what errors call the source (default: derived from it; pass the file name when
+            decoding bytes read from a file).
     """
     if color not in ("rgb", "bgr"):
         raise ValueError(f"Expected argument `color` to be one of 'rgb', 'bgr', but got {color!r}")
-    name = describe_source(source)
+    name = name or describe_source(source)
     if isinstance(source, np.ndarray):
         rgb = _from_array(source, name, color)
         return DecodedImage(rgb, (rgb.shape[1], rgb.shape[0]))
@@ -322,6 +327,28 @@ def decode_image(
         with _open_regular_file(source, name) as handle:
             return _decode(handle, name, max_pixels, fit)
     raise ImageError(name, "unsupported input type (use a path, bytes, a numpy array or a PIL image)")
+
+
+#: largest image file `read_image_file` accepts (a 100 MP PNG is about 300 MB)
+MAX_FILE_BYTES = 1 << 30
+
+
+def read_image_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of an image file, opened with the same checks as `load_image` (regular file,
+    not empty, no FIFO or device), so a caller can hash exactly the bytes it will decode.
+
+    Raises:
+        ImageError: the file is missing, not a regular file, empty, unreadable or over ``max_bytes``.
+    """
+    name = display_name(path)
+    with _open_regular_file(path, name) as handle:
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as error:
+            raise ImageError(name, f"cannot read file: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise ImageError(name, f"file larger than {max_bytes:,} bytes")
+    return data
 
 
 def _open_regular_file(path: str | os.PathLike[str], name: str) -> io.BufferedReader:

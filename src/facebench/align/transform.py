@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from facebench.align.templates import Template, get_template
+from facebench.errors import AlignmentError
 
 __all__ = ["ALIGN_METHODS", "AlignMethod", "align_face", "similarity_transform", "warp_matrix"]
 
@@ -71,12 +72,13 @@ def warp_matrix(
     """The 2×3 image-to-crop affine for one face under ``method``.
 
     Raises:
-        ValueError: ``similarity`` or ``eyes`` asked for a face without landmarks.
+        AlignmentError: ``similarity`` or ``eyes`` asked for a face without landmarks (a
+            `ValueError`).
     """
     if method == "none":
         return _box_crop_matrix(box, template, 0.0)
     if landmarks is None or np.isnan(landmarks).any():
-        raise ValueError(
+        raise AlignmentError(
             f"alignment method {method!r} needs the 5 landmarks, and this face has none "
             "(use a detector with landmarks, a refiner such as refine='facemesh', or method='none')"
         )

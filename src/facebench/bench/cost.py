@@ -94,25 +94,35 @@ def kib(field):
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):
             return int(line.split()[1])
-kind, name, image = sys.argv[1], sys.argv[2], sys.argv[3]
+kind, name, image, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 import facebench
 from facebench import detectors, recognizers
 rgb = facebench.load_image(image)
 faces = detectors.create("yunet").detect(rgb)[:1] if kind == "recognizer" else None
 before = kib("VmRSS")
 if kind == "detector":
-    detectors.create(name).detect(rgb)
+    detectors.create(name, **options).detect(rgb)
 else:
-    recognizers.create(name).embed_faces(rgb, faces)
+    recognizers.create(name, **options).embed_faces(rgb, faces)
 peak = kib("VmHWM")
 print(json.dumps({"peak_rss_mb": peak / 1024, "model_rss_mb": (peak - before) / 1024}))
 """
 
 
-def measure_memory(kind: str, name: str, image: Path, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Peak RSS (MiB) of a fresh process running model ``name`` once, and the model's increase."""
+def measure_memory(
+    kind: str,
+    name: str,
+    image: Path,
+    env: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """Peak RSS (MiB) of a fresh process running model ``name`` once, and the model's increase.
+
+    ``options`` are the ones the benchmark built the model with (engine, threads, flip …), so
+    the memory measured is the memory of the configuration measured for accuracy.
+    """
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, kind, name, str(image)],
+        [sys.executable, "-c", _PROBE, kind, name, str(image), json.dumps(options or {})],
         capture_output=True,
         text=True,
         timeout=600,

@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_name", "environment"]
+__all__ = ["cpu_name", "environment", "environment_fingerprint"]
 
 
 def cpu_name() -> str:
@@ -19,6 +19,23 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def environment_fingerprint(threads: int | None = None) -> str:
+    """A 16-hex digest of what a latency depends on: CPU model, usable cores, the thread count
+    actually used, Python and the versions of facebench and its inference libraries. A latency
+    is reported only in an environment with the same fingerprint."""
+    import hashlib
+    import json
+
+    from facebench import __version__
+    from facebench.ops.runtime import default_threads
+
+    info = environment(threads)
+    info["threads"] = threads or default_threads()
+    info["facebench"] = __version__
+    info.pop("platform", None)  # the kernel build changes with every reboot of a cloud machine
+    return hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def environment(threads: int | None = None) -> dict[str, Any]:

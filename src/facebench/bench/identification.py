@@ -10,8 +10,7 @@ import numpy as np
 
 from facebench.align import AlignMethod
 from facebench.atomic import atomic_write_text
-from facebench.bench.stages import detect_central_faces, embed_central_faces
-from facebench.bench.store import ResultStore
+from facebench.bench.stages import embed_images
 from facebench.datasets.identities import IdentificationSet
 from facebench.detectors import Detector
 from facebench.metrics.identification import cmc_curve
@@ -24,11 +23,10 @@ def run_identification(
     data: IdentificationSet, detector: Detector, recognizer: Recognizer, method: AlignMethod, out_dir: Path
 ) -> dict[str, Any]:
     """Rank-1/rank-5 and the CMC up to rank 20; writes ``identification.json`` in ``out_dir``."""
-    with ResultStore(out_dir) as store:
-        detected = detect_central_faces(detector, data.images, store)
-        embedded = embed_central_faces(recognizer, method, detector, detected.rows, store)
-    gallery = np.stack([embedded.rows[str(p)] for p in data.gallery])
-    probes = np.stack([embedded.rows[str(p)] for p in data.probes])
+    vectors, _ = embed_images(detector, recognizer, method, data.images, out_dir)
+    missing = np.full(recognizer.embedding_dim, np.nan, np.float32)
+    gallery = np.stack([vectors.get(str(p), missing) for p in data.gallery])
+    probes = np.stack([vectors.get(str(p), missing) for p in data.probes])
     similarity = np.stack(
         [recognizer.similarity(np.repeat(row[None], len(gallery), 0), gallery) for row in probes]
     )

@@ -1,18 +1,24 @@
-"""Per-image pipeline stages (detect, align + embed) backed by the result store.
+"""The driver of the per-image stages: what the store lacks is computed by an executor and stored.
 
-Each stage computes only the images the store does not already hold for the same model
-configuration, so a re-run, an added model or a resumed run does only the new work. Each stored row
-ends with the milliseconds its computation took, so latency percentiles are the same whether a run
-was cold or read everything from the store.
+For each detector job the driver keys every image by a digest of its bytes, reads the detections
+and embeddings the store already holds for the exact configuration (options, weight sha256, code
+version), hands only the missing work to the executor, and stores each outcome as it arrives: a
+killed run keeps everything committed and resumes from there. Unexpected exceptions are reported
+with the image's name and never stored, so the next run tries that image again.
+
+Latency samples go to their own table, keyed by the environment they were measured in and the
+batch size. A report takes latencies measured in the current environment; when the outputs came
+from the store (another machine, other threads) it re-measures them on a sample and says so.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.progress import (
@@ -24,41 +30,116 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from facebench.align import AlignMethod
-from facebench.bench.store import ResultStore, image_key
-from facebench.detectors import Detector
+from facebench.bench.executor import Executor, ImageOutcome, LocalExecutor, WorkItem
+from facebench.bench.plan import DetectorJob, ModelPool, ModelSpec
+from facebench.bench.records import DetectionRecord, EmbeddingRecord, RecordError, Status
+from facebench.bench.results import StageLatency
+from facebench.bench.store import ResultStore, content_key
 from facebench.errors import ImageError
-from facebench.image import load_image
-from facebench.recognizers import Recognizer
-from facebench.types import NUM_LANDMARKS, Face
+from facebench.image import display_name, read_image_file
+from facebench.types import Face
 
-__all__ = ["DETECTION_WIDTH", "StageResult", "detect_central_faces", "embed_central_faces", "face_from_row"]
+__all__ = [
+    "LATENCY_SAMPLE",
+    "STAGE_VERSION",
+    "ImageKeys",
+    "JobOutput",
+    "central_faces",
+    "embed_images",
+    "key_images",
+    "run_job",
+]
 
-#: box (4), score (1), landmarks (10), image width and height (2), milliseconds (1)
-DETECTION_WIDTH = 4 + 1 + 2 * NUM_LANDMARKS + 2 + 1
+#: bumped when a stage's own code (central-face choice, crop handling, record layout) changes
+#: what it stores; rows of the old code are then never reused
+STAGE_VERSION = {"detect": 3, "embed": 3}
+
+#: images re-timed when a configuration's latencies were not measured in this environment
+LATENCY_SAMPLE = 64
 
 
 @dataclass
-class StageResult:
-    """Rows per image path (without the timing column), the per-image milliseconds, and the
-    images that could not be processed, each with its reason (never cached: retried next run)."""
+class ImageKeys:
+    """Each image's content key, or why it could not be read (then it has no key)."""
 
-    rows: dict[str, np.ndarray]
-    milliseconds: list[float] = field(default_factory=list)
-    failures: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str]
+    unreadable: dict[str, str]
 
 
-def _split(stored: dict[str, np.ndarray], keys: dict[str, str]) -> StageResult:
-    rows = {path: stored[key][:-1] for path, key in keys.items()}
-    timings = [
-        float(stored[key][-1]) for key in dict.fromkeys(keys.values()) if not np.isnan(stored[key][-1])
-    ]
-    return StageResult(rows, timings)
+def key_images(images: Sequence[Path], threads: int = 4) -> ImageKeys:
+    """Digest every image's bytes (in a small thread pool: this is I/O)."""
+
+    def one(path: Path) -> tuple[str, str | None, str | None]:
+        try:
+            return str(path), content_key(read_image_file(path)), None
+        except ImageError as error:
+            return str(path), None, error.reason
+
+    keys: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    with ThreadPoolExecutor(threads) as pool:
+        for path, key, reason in pool.map(one, list(dict.fromkeys(images))):
+            if key is None:
+                unreadable[path] = reason or "unreadable"
+            else:
+                keys[path] = key
+    return ImageKeys(keys, unreadable)
 
 
-def _progress(label: str, show: bool) -> Progress:
+@dataclass
+class JobOutput:
+    """A job's records per image path, the images that failed unexpectedly, and its latencies."""
+
+    detect_config: str
+    embed_configs: list[str]
+    detections: dict[str, DetectionRecord]
+    embeddings: list[dict[str, EmbeddingRecord]]
+    #: unexpected exceptions, by image path (not stored; retried next run)
+    errors: dict[str, str] = field(default_factory=dict)
+    #: images that could not be read or decoded, with the reason (not stored: cheap to retry)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    detect_latency: StageLatency | None = None
+    embed_latency: list[StageLatency] = field(default_factory=list)
+    align_latency: list[StageLatency] = field(default_factory=list)
+
+    def embedding_status(self, embed: int, path: str) -> Status | None:
+        """Why an image has no embedding in one embed (``None``: it has one, or an error)."""
+        record = self.embeddings[embed].get(path)
+        if record is not None:
+            return record.status
+        detection = self.detections.get(path)
+        return detection.status if detection is not None and detection.status != Status.OK else None
+
+
+def detect_config(store: ResultStore, detector: Any) -> str:
+    return store.register({"stage": "detect", "stage_version": STAGE_VERSION["detect"], **detector.config})
+
+
+def embed_config(store: ResultStore, recognizer: Any, method: str, detect: str) -> str:
+    return store.register(
+        {
+            "stage": "embed",
+            "stage_version": STAGE_VERSION["embed"],
+            "align": method,
+            **recognizer.config,
+            "detect_config": detect,
+        }
+    )
+
+
+def _decoded(rows: dict[str, bytes], decoder: Any) -> dict[str, Any]:
+    records = {}
+    for key, data in rows.items():
+        try:
+            records[key] = decoder(data)
+        except RecordError:  # an older layout: recompute it
+            continue
+    return records
+
+
+def _progress(show: bool) -> Progress:
     return Progress(
-        TextColumn(f"[bold]{label}"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -68,94 +149,256 @@ def _progress(label: str, show: bool) -> Progress:
     )
 
 
-def face_from_row(row: np.ndarray) -> Face | None:
-    """The `Face` stored in a detection row, or ``None`` when no face was found."""
-    if np.isnan(row[:5]).any():
-        return None
-    landmarks = row[5:15].reshape(NUM_LANDMARKS, 2)
-    return Face(box=row[:4], score=float(row[4]), landmarks=None if np.isnan(landmarks).any() else landmarks)
-
-
-def detect_central_faces(
-    detector: Detector, images: Sequence[Path], store: ResultStore, *, show_progress: bool = True
-) -> StageResult:
-    """For each image, the detected face closest to the image centre (NaN row when none).
-
-    Benchmark datasets (LFW, CFP) centre their subject; an unreadable image is a NaN row too,
-    counted as a failure downstream, never fatal.
-    """
-    config = store.register({"stage": "detect", **detector.config})
-    keys = {str(path): image_key(path) for path in images}
-    cached = store.get_many("detect", config, keys.values())
-    todo = [path for path in images if keys[str(path)] not in cached]
-    failures: dict[str, str] = {}
-    with _progress(f"detect  {detector.name}", show_progress) as progress:
-        task = progress.add_task("detect", total=len(todo))
-        for path in todo:
-            row = np.full(DETECTION_WIDTH, np.nan, np.float32)
-            try:
-                rgb = load_image(path)
-                start = time.perf_counter()
-                faces = detector.detect_faces(rgb)
-                row[-1] = (time.perf_counter() - start) * 1000
-                if len(faces):
-                    centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2], np.float32)
-                    best = int(
-                        np.argmin(
-                            np.linalg.norm((faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2 - centre, axis=1)
-                        )
-                    )
-                    row[:4], row[4], row[5:15] = (
-                        faces.boxes[best],
-                        faces.scores[best],
-                        faces.landmarks[best].reshape(-1),
-                    )
-                row[15:17] = rgb.shape[1], rgb.shape[0]
-            except ImageError as error:
-                # counted as a missed face downstream, named in the results, and not cached, so a
-                # repaired file is read on the next run
-                failures[str(path)] = error.reason
-                cached[keys[str(path)]] = row
-                progress.advance(task)
-                continue
-            store.put("detect", config, keys[str(path)], row)
-            cached[keys[str(path)]] = row
-            progress.advance(task)
-    store.commit()
-    result = _split(cached, keys)
-    result.failures = failures
-    return result
-
-
-def embed_central_faces(
-    recognizer: Recognizer,
-    method: AlignMethod,
-    detector: Detector,
-    detections: dict[str, np.ndarray],
+def run_job(
+    job: DetectorJob,
+    keys: ImageKeys,
     store: ResultStore,
     *,
+    pool: ModelPool,
+    executor: Executor | None = None,
+    environment: str,
     show_progress: bool = True,
-) -> StageResult:
-    """The embedding of each image's central face (NaN where there is none or alignment failed)."""
-    config = store.register(
-        {"stage": "embed", "align": method, **recognizer.config, "detector": detector.config}
-    )
-    keys = {path: image_key(path) for path in detections}
-    cached = store.get_many("embed", config, keys.values())
-    todo = [path for path in detections if keys[path] not in cached]
-    with _progress(f"embed   {recognizer.name} ({method})", show_progress) as progress:
-        task = progress.add_task("embed", total=len(todo))
-        for path in todo:
-            embedding = np.full(recognizer.embedding_dim + 1, np.nan, np.float32)  # + milliseconds
-            face = face_from_row(detections[path])
-            if face is not None:
-                with contextlib.suppress(ImageError, ValueError):
-                    rgb = load_image(path)
-                    start = time.perf_counter()
-                    embedding[:-1] = recognizer.embed_faces(rgb, [face], method)[0]
-                    embedding[-1] = (time.perf_counter() - start) * 1000
-            store.put("embed", config, keys[path], embedding)
-            cached[keys[path]] = embedding
+    measure_latency: bool = True,
+) -> JobOutput:
+    """Detect and embed every keyed image for ``job``, computing only what the store lacks."""
+    executor = executor or LocalExecutor(pool)
+    detector = pool.get(job.detector)
+    recognizers = [pool.get(embed.recognizer) for embed in job.embeds]
+    dconfig = detect_config(store, detector)
+    econfigs = [
+        embed_config(store, recognizer, embed.method, dconfig)
+        for embed, recognizer in zip(job.embeds, recognizers, strict=True)
+    ]
+    unique = list(dict.fromkeys(keys.keys.values()))
+    detections = _decoded(store.get_many("detect", dconfig, unique), DetectionRecord.decode)
+    embeddings = [
+        _decoded(store.get_many("embed", config, unique), EmbeddingRecord.decode) for config in econfigs
+    ]
+    first_path = {}
+    for path, key in keys.keys.items():
+        first_path.setdefault(key, Path(path))
+    items = []
+    for key in unique:
+        detection = detections.get(key)
+        needs_face = detection is None or detection.status == Status.OK
+        missing = tuple(e for e in range(len(job.embeds)) if key not in embeddings[e]) if needs_face else ()
+        if detection is None or missing:
+            items.append(WorkItem(first_path[key], key, detection, missing))
+    errors: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    batches = [recognizer.batch_size for recognizer in recognizers]
+    label = f"{job.detector.label} → " + ", ".join(f"{e.recognizer.label} ({e.method})" for e in job.embeds)
+    with _progress(show_progress) as progress:
+        task = progress.add_task(label or job.detector.label, total=len(items))
+        for outcome in executor.run(job, items):
+            _store(outcome, store, dconfig, econfigs, batches, environment, detections, embeddings, errors)
+            if outcome.unreadable is not None:
+                unreadable[outcome.item.key] = outcome.unreadable
             progress.advance(task)
     store.commit()
-    return _split(cached, keys)
+    output = JobOutput(
+        dconfig,
+        econfigs,
+        {path: detections[key] for path, key in keys.keys.items() if key in detections},
+        [{path: e[key] for path, key in keys.keys.items() if key in e} for e in embeddings],
+        {path: errors[key] for path, key in keys.keys.items() if key in errors},
+        {
+            **keys.unreadable,
+            **{path: unreadable[key] for path, key in keys.keys.items() if key in unreadable},
+        },
+    )
+    for path in output.unreadable:
+        output.detections[path] = DetectionRecord(Status.UNREADABLE)
+    if measure_latency:
+        _latencies(job, output, keys, store, executor, environment, detections, batches)
+    return output
+
+
+def _store(
+    outcome: ImageOutcome,
+    store: ResultStore,
+    dconfig: str,
+    econfigs: list[str],
+    batches: list[int],
+    environment: str,
+    detections: dict[str, DetectionRecord],
+    embeddings: list[dict[str, EmbeddingRecord]],
+    errors: dict[str, str],
+) -> None:
+    key = outcome.item.key
+    if outcome.unreadable is not None:
+        return  # named in the results, never stored: decoding it again costs next to nothing
+    if outcome.detection is not None:  # valid even when a later step of this image raised
+        store.put("detect", dconfig, key, outcome.detection.encode())
+        detections[key] = outcome.detection
+        if outcome.detect_ms is not None:
+            store.put_latency("detect", dconfig, environment, outcome.detect_batch, key, outcome.detect_ms)
+    for index, record in outcome.embeddings.items():
+        store.put("embed", econfigs[index], key, record.encode())
+        embeddings[index][key] = record
+        if index in outcome.embed_ms:
+            store.put_latency(
+                "embed",
+                econfigs[index],
+                environment,
+                outcome.embed_batch[index],
+                key,
+                outcome.embed_ms[index],
+            )
+        if index in outcome.align_ms:
+            store.put_latency("align", econfigs[index], environment, 1, key, outcome.align_ms[index])
+    if outcome.error is not None:
+        errors[key] = outcome.error
+
+
+def _summary(
+    samples: list[float], batch: int, source: str, environment: str, latest: float | None
+) -> StageLatency:
+    if not samples:
+        return StageLatency(None, None, 0, batch, "none", environment, None)
+    values = np.asarray(samples)
+    when = datetime.fromtimestamp(latest, UTC).isoformat(timespec="seconds") if latest else None
+    return StageLatency(
+        round(float(np.percentile(values, 50)), 3),
+        round(float(np.percentile(values, 95)), 3),
+        len(values),
+        batch,
+        source,
+        environment,
+        when,
+    )
+
+
+def _collect(
+    store: ResultStore, stage: str, config: str, environment: str, wanted: set[str], batch: int | None = None
+) -> tuple[list[float], int, float | None]:
+    """Samples of this run's images measured in ``environment`` (at ``batch`` when given)."""
+    samples = [
+        s
+        for s in store.latencies(stage, config, environment)
+        if s.image in wanted and (batch is None or s.batch == batch)
+    ]
+    if not samples:
+        return [], 0, None
+    batches = sorted({s.batch for s in samples})
+    return [s.ms for s in samples], batches[-1], max(s.measured_at for s in samples)
+
+
+def _latencies(
+    job: DetectorJob,
+    output: JobOutput,
+    keys: ImageKeys,
+    store: ResultStore,
+    executor: Executor,
+    environment: str,
+    detections: dict[str, DetectionRecord],
+    batches: list[int],
+) -> None:
+    """Latencies of this run's images measured here; re-measured on a sample when too few were."""
+    readable = {k for k in keys.keys.values() if k in detections}  # decoded, with a detection record
+    with_face = {k for k in readable if k in detections and detections[k].status == Status.OK}
+
+    def gather() -> tuple[Any, list[Any], list[Any]]:
+        detect = _collect(store, "detect", output.detect_config, environment, readable)
+        embed = [
+            _collect(store, "embed", c, environment, with_face, size)
+            for c, size in zip(output.embed_configs, batches, strict=True)
+        ]
+        align = [_collect(store, "align", c, environment, with_face) for c in output.embed_configs]
+        return detect, embed, align
+
+    detect, embed, align = gather()
+    needed = min(LATENCY_SAMPLE, len(readable))
+    source = "measured"
+    short = len(detect[0]) < needed or any(len(e[0]) < min(LATENCY_SAMPLE, len(with_face)) for e in embed)
+    if short and readable:
+        # the outputs came from the store (another machine, thread count or library version):
+        # time a fixed sample again here, computing (not storing) its outputs
+        sample = sorted(with_face or readable)[:LATENCY_SAMPLE]
+        by_key = {key: Path(path) for path, key in reversed(list(keys.keys.items()))}
+        items = [WorkItem(by_key[k], k, None, tuple(range(len(job.embeds)))) for k in sample]
+        for outcome in executor.run(job, items):
+            key = outcome.item.key
+            if outcome.detect_ms is not None:
+                store.put_latency(
+                    "detect", output.detect_config, environment, outcome.detect_batch, key, outcome.detect_ms
+                )
+            for index, ms in outcome.embed_ms.items():
+                store.put_latency(
+                    "embed", output.embed_configs[index], environment, outcome.embed_batch[index], key, ms
+                )
+            for index, ms in outcome.align_ms.items():
+                store.put_latency("align", output.embed_configs[index], environment, 1, key, ms)
+        store.commit()
+        detect, embed, align = gather()
+        source = f"re-measured on {len(sample)} images"
+    output.detect_latency = _summary(detect[0], detect[1] or 1, source, environment, detect[2])
+    output.embed_latency = [
+        _summary(e[0], size, source, environment, e[2]) for e, size in zip(embed, batches, strict=True)
+    ]
+    output.align_latency = [_summary(a[0], 1, source, environment, a[2]) for a in align]
+
+
+def central_faces(
+    detector_name: str, paths: Sequence[Path], folder: Path, *, threads: int | None = None
+) -> list[Face | None]:
+    """Each image's central face (``None`` when there is none or it cannot be read), cached in ``folder``.
+
+    The engine's detect stage alone: used to build training sets from benchmark-style images.
+    """
+    from facebench.bench.environment import environment_fingerprint
+
+    pool = ModelPool()
+    job = DetectorJob(ModelSpec.of("detector", detector_name, threads=threads), ())
+    keys = key_images(paths)
+    with ResultStore(folder) as store:
+        output = run_job(
+            job,
+            keys,
+            store,
+            pool=pool,
+            environment=environment_fingerprint(threads),
+            show_progress=False,
+            measure_latency=False,
+        )
+    faces = []
+    for path in paths:
+        record = output.detections.get(str(path))
+        faces.append(record.face if record is not None else None)
+    return faces
+
+
+def embed_images(
+    detector: Any,
+    recognizer: Any,
+    method: str,
+    images: Sequence[Path],
+    folder: Path,
+    *,
+    show_progress: bool = True,
+) -> tuple[dict[str, np.ndarray], JobOutput]:
+    """The embedding of each image's central face (absent where there is none), cached in ``folder``."""
+    from facebench.bench.environment import environment_fingerprint
+    from facebench.bench.plan import EmbedSpec
+
+    pool = ModelPool()
+    job = DetectorJob(
+        pool.adopt("detector", detector), (EmbedSpec(pool.adopt("recognizer", recognizer), method),)
+    )
+    with ResultStore(folder) as store:
+        output = run_job(
+            job,
+            key_images(images),
+            store,
+            pool=pool,
+            environment=environment_fingerprint(getattr(recognizer, "threads", None)),
+            show_progress=show_progress,
+            measure_latency=False,
+        )
+    vectors = {path: r.vector for path, r in output.embeddings[0].items() if r.vector is not None}
+    return vectors, output
+
+
+def describe_errors(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """(display name, reason) of each failed image, for logs and errors.csv."""
+    return [(display_name(path), reason) for path, reason in errors.items()]

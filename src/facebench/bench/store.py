@@ -1,9 +1,13 @@
 """An embedded per-image result store (SQLite in the output folder).
 
-Rows are keyed by (stage, model configuration digest, image key), where the image key includes the
-file's size and modification time, so an edited image is recomputed. Writes are committed in small
-batches: a killed run keeps everything it had committed and resumes from there. Several processes
-may write into one store at once, and damage to it is detected and named, never read as data.
+Output rows are keyed by (stage, configuration digest, image key). The image key is a digest of
+the file's bytes (never its path or mtime: a same-size replacement with its mtime restored is a
+new key), and the configuration holds every option that shapes an output, the sha256 of each
+weight file and the stage's code version. Latency samples live in their own table, keyed also by
+the environment they were measured in and the batch size, so a latency is never replayed on
+another machine or thread count. Writes are committed in small batches: a killed run keeps
+everything it had committed and resumes from there. Several processes may write into one store
+at once, and damage to it is detected and named, never read as data.
 """
 
 from __future__ import annotations
@@ -13,19 +17,19 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from facebench._log import logger
 from facebench.errors import FacebenchError
 
-__all__ = ["ResultStore", "StoreCorruptError", "config_digest", "image_key"]
+__all__ = ["LatencySample", "ResultStore", "StoreCorruptError", "config_digest", "content_key"]
 
 #: bumped whenever the row format changes; an older cache is emptied (recomputed), never misread
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -35,6 +39,16 @@ CREATE TABLE IF NOT EXISTS results (
     value BLOB NOT NULL,
     checksum BLOB NOT NULL,
     PRIMARY KEY (stage, config, image)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latency (
+    stage TEXT NOT NULL,
+    config TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    batch INTEGER NOT NULL,
+    image TEXT NOT NULL,
+    ms REAL NOT NULL,
+    measured_at REAL NOT NULL,
+    PRIMARY KEY (stage, config, environment, batch, image)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS configs (
     config TEXT PRIMARY KEY,
@@ -72,17 +86,24 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def image_key(path: str | os.PathLike[str]) -> str:
-    """``path|size|mtime_ns``: a changed file gets a new key (``path|unreadable`` when it cannot be stat'ed)."""
-    try:
-        stat = os.stat(path)
-    except OSError:  # missing, a symlink loop, no permission: the decoder names the reason
-        return f"{os.fspath(path)}|unreadable"
-    return f"{os.fspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
+def content_key(data: bytes) -> str:
+    """The key of an image: a 128-bit BLAKE2b digest of its bytes (the same file anywhere, the
+    same key; one changed byte, another key)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySample:
+    """One image's milliseconds in one stage, measured at ``batch`` in one environment."""
+
+    image: str
+    batch: int
+    ms: float
+    measured_at: float  # Unix time
 
 
 class ResultStore:
-    """float32 vectors per (stage, config, image), in ``<folder>/cache.sqlite``.
+    """Encoded records per (stage, config, image), and latency samples, in ``<folder>/cache.sqlite``.
 
     Safe for several processes writing into one folder: SQLite's WAL journal lets readers run
     beside a writer, writes are buffered in memory and flushed in one short ``BEGIN IMMEDIATE``
@@ -100,6 +121,7 @@ class ResultStore:
         self.path = Path(folder) / "cache.sqlite"
         self.commit_every = commit_every
         self._pending: list[tuple[str, str, str, bytes, bytes]] = []
+        self._pending_latency: list[tuple[str, str, str, int, str, float, float]] = []
         try:
             self.connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self._open()
@@ -120,9 +142,10 @@ class ResultStore:
             tables = {
                 row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
-            if version != SCHEMA_VERSION and "results" in tables:
+            if version != SCHEMA_VERSION and tables & {"results", "latency"}:
                 logger.warning("%s holds rows of an older format; they are recomputed", self.path)
-                connection.execute("DROP TABLE results")
+                connection.execute("DROP TABLE IF EXISTS results")
+                connection.execute("DROP TABLE IF EXISTS latency")
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -151,7 +174,7 @@ class ResultStore:
             raise StoreCorruptError(self.path, str(error)) from None
         return digest
 
-    def get_many(self, stage: str, config: str, images: Iterable[str]) -> dict[str, np.ndarray]:
+    def get_many(self, stage: str, config: str, images: Iterable[str]) -> dict[str, bytes]:
         """The stored rows among ``images`` (missing ones are simply absent).
 
         Raises:
@@ -159,7 +182,7 @@ class ResultStore:
         """
         self.commit()  # rows this process buffered are visible to its own reads
         wanted = list(images)
-        found: dict[str, np.ndarray] = {}
+        found: dict[str, bytes] = {}
         try:
             for start in range(0, len(wanted), 900):  # SQLite's parameter limit
                 chunk = wanted[start : start + 900]
@@ -172,31 +195,55 @@ class ResultStore:
                 for image, value, checksum in rows:
                     if _checksum(stage, config, image, value) != checksum:
                         raise StoreCorruptError(
-                            self.path, f"the stored {stage} row of {image.split('|')[0]} was changed in place"
+                            self.path, f"the stored {stage} row of image {image} was changed in place"
                         )
-                    found[image] = np.frombuffer(value, np.float32).copy()
+                    found[image] = bytes(value)
         except sqlite3.DatabaseError as error:
             raise StoreCorruptError(self.path, str(error)) from None
         return found
 
-    def put(self, stage: str, config: str, image: str, value: np.ndarray) -> None:
-        data = np.ascontiguousarray(value, np.float32).tobytes()
+    def put(self, stage: str, config: str, image: str, data: bytes) -> None:
+        """Buffer one encoded row (written by the next flush)."""
         self._pending.append((stage, config, image, data, _checksum(stage, config, image, data)))
         if len(self._pending) >= self.commit_every:
             self.commit()
 
+    def put_latency(
+        self, stage: str, config: str, environment: str, batch: int, image: str, ms: float
+    ) -> None:
+        """Buffer one latency sample of ``image`` in ``stage``, measured in ``environment`` at ``batch``."""
+        self._pending_latency.append((stage, config, environment, int(batch), image, float(ms), time.time()))
+        if len(self._pending_latency) >= self.commit_every:
+            self.commit()
+
+    def latencies(self, stage: str, config: str, environment: str) -> list[LatencySample]:
+        """Every latency sample of a stage and configuration measured in ``environment``."""
+        self.commit()
+        try:
+            rows = self.connection.execute(
+                "SELECT image, batch, ms, measured_at FROM latency WHERE stage=? AND config=? AND environment=?",
+                (stage, config, environment),
+            ).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(self.path, str(error)) from None
+        return [LatencySample(image, int(batch), float(ms), float(at)) for image, batch, ms, at in rows]
+
     def commit(self) -> None:
         """Write the buffered rows in one short transaction."""
-        if not self._pending:
+        if not self._pending and not self._pending_latency:
             return
         try:
             with self._transaction():
                 self.connection.executemany(
                     "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)", self._pending
                 )
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO latency VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending_latency
+                )
         except sqlite3.DatabaseError as error:
             raise StoreCorruptError(self.path, str(error)) from None
         self._pending.clear()
+        self._pending_latency.clear()
 
     def close(self) -> None:
         try:

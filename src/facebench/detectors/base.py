@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from facebench.detectors.refiners import Refiner
-from facebench.image import ImageInput, decode_image
+from facebench.image import DecodedImage, ImageInput, decode_image
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
 from facebench.zoo import DetectorDefaults, ModelStore, WeightCard, default_store, get_card
@@ -46,6 +46,8 @@ class Detector(ABC):
     #: bumped when a change to this detector's code changes its outputs: cached results of the
     #: old code are then never reused
     code_version: ClassVar[int] = 1
+    #: most same-size images one forward pass takes (1: the graph has its batch size baked in)
+    max_batch: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -110,6 +112,7 @@ class Detector(ABC):
             # the bytes the outputs came from, and the code that turned them into faces
             "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
             "code_version": self.code_version,
+            "max_batch": self.max_batch,  # a batched forward pass may round differently
         }
 
     @abstractmethod
@@ -129,11 +132,40 @@ class Detector(ABC):
             return int(self.input_size.max_side), int(self.input_size.max_side)  # type: ignore[arg-type]
         return None
 
+    def _detect_rgb_batch(self, images: list[np.ndarray]) -> list[Faces]:
+        """`_detect_rgb` for same-size images (a detector whose graph batches overrides this)."""
+        return [self._detect_rgb(image) for image in images]
+
+    def detect_decoded(self, images: Sequence[DecodedImage]) -> list[Faces]:
+        """Faces of each decoded image; runs of same-size images share a forward pass (`max_batch`).
+
+        Decoding is the caller's (the benchmark engine decodes in a thread pool ahead of
+        inference), and each image's faces are exactly those `detect_faces` gives up to float
+        rounding of the batched network.
+        """
+        results: list[Faces] = []
+        start = 0
+        while start < len(images):
+            shape = images[start].rgb.shape
+            stop = start + 1
+            while stop < len(images) and stop - start < self.max_batch and images[stop].rgb.shape == shape:
+                stop += 1
+            group = [decoded.rgb for decoded in images[start:stop]]
+            raw = self._detect_rgb_batch(group) if len(group) > 1 else [self._detect_rgb(group[0])]
+            results += [
+                self._finish(decoded, faces) for decoded, faces in zip(images[start:stop], raw, strict=True)
+            ]
+            start = stop
+        return results
+
     def detect_faces(self, image: ImageInput) -> Faces:
         """Like `detect`, as a struct-of-arrays `Faces` batch."""
         decoded = decode_image(image, fit=self.decode_fit())
+        return self._finish(decoded, self._detect_rgb(decoded.rgb))
+
+    def _finish(self, decoded: DecodedImage, faces: Faces) -> Faces:
+        """The shared options applied to a model's candidates, in original-image coordinates."""
         rgb = decoded.rgb
-        faces = self._detect_rgb(rgb)
         if faces.is_empty:
             return faces
         height, width = rgb.shape[:2]
@@ -160,8 +192,9 @@ class Detector(ABC):
         return self.detect_faces(image).to_faces()
 
     def detect_batch(self, images: Sequence[ImageInput]) -> list[list[Face]]:
-        """`detect` for each image (detectors that can batch natively override this)."""
-        return [self.detect(image) for image in images]
+        """`detect` for each image; same-size images share forward passes where the model batches."""
+        decoded = [decode_image(image, fit=self.decode_fit()) for image in images]
+        return [faces.to_faces() for faces in self.detect_decoded(decoded)]
 
     def cost_graph(self, width: int, height: int) -> tuple[str, Any, tuple[int, ...]] | None:
         """What to count GFLOPs on for an image of this size: ("onnx", path, shape) or

@@ -6,6 +6,7 @@ so the weights load with ``strict=True``.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -127,12 +128,45 @@ class RetinaFaceMnet025(Detector):
     card_name: ClassVar[str] = "retinaface_mnet025"
     config_: ClassVar[RetinaFaceConfig] = MNET_CONFIG
 
-    def __init__(self, **options: object) -> None:
+    #: ``onnx`` runs a verified, cached ONNX export of the PyTorch network (3-4× faster on a CPU;
+    #: boxes agree with ``torch`` to float rounding); ``torch`` runs the network eagerly
+    engines: ClassVar[tuple[str, ...]] = ("onnx", "torch")
+    max_batch: ClassVar[int] = 8
+
+    def __init__(self, *, engine: str | None = None, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
+        self.engine = engine or self.engines[0]
+        if self.engine not in self.engines:
+            raise ValueError(
+                f"Expected argument `engine` to be one of {', '.join(self.engines)} for {self.name}, "
+                f"but got {self.engine!r}"
+            )
         self.network = build_network(self.config_)
         self.network.load_state_dict(self._state_dict(), strict=True)
         self.network.eval()
         self._priors: dict[tuple[int, int], np.ndarray] = {}
+        self.session = None
+        if self.engine == "onnx":
+            from facebench.ops.torch_engine import cached_onnx_session
+
+            self.session = cached_onnx_session(
+                self.network,
+                input_shape=(3, 128, 128),
+                cache_dir=self.store.cache_dir,
+                source_sha256=self.card.files[0].sha256,
+                name=f"{self.name}:{json.dumps(self.config_.to_dict(), sort_keys=True)}",
+                threads=self.threads,
+                any_input_size=True,
+            )
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**super().config, "engine": self.engine}
+
+    def _network_outputs(self, blob: np.ndarray) -> tuple[np.ndarray, ...]:
+        if self.session is not None:
+            return tuple(self.session.run(None, {"input": blob}))
+        return run_torch(self.network, blob, self.threads)
 
     def _state_dict(self) -> dict[str, Any]:
         state = load_torch_weights(self.card_name, path=self.weights, store=self.store)
@@ -148,10 +182,22 @@ class RetinaFaceMnet025(Detector):
         return "torch", self.network, (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        resized = resize_for_model(image, self.input_size, stride=32)
-        blob = to_blob(resized.image, self.card.preprocess)
+        return self._detect_rgb_batch([image])[0]
+
+    def _detect_rgb_batch(self, images: list[np.ndarray]) -> list[Faces]:
+        """Same-size images in one forward pass (the network and its export take any batch)."""
+        resized = [resize_for_model(image, self.input_size, stride=32) for image in images]
+        blob = np.concatenate([to_blob(r.image, self.card.preprocess) for r in resized])
         height, width = blob.shape[2:]
-        loc, conf, marks = (output[0] for output in run_torch(self.network, blob, self.threads))
+        outputs = self._network_outputs(blob)
+        return [
+            self._decode_one(r, outputs[0][i], outputs[1][i], outputs[2][i], height, width)
+            for i, r in enumerate(resized)
+        ]
+
+    def _decode_one(
+        self, resized: Any, loc: np.ndarray, conf: np.ndarray, marks: np.ndarray, height: int, width: int
+    ) -> Faces:
         logits = conf - conf.max(axis=1, keepdims=True)
         scores = np.exp(logits[:, 1]) / np.exp(logits).sum(axis=1)
         keep = np.flatnonzero(scores >= self.score_threshold)
@@ -205,7 +251,7 @@ class TrainedRetinaFace(RetinaFaceMnet025):
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**super().config, "model": self.name, "sha256": self._digest}
+        return {**super().config, "model": self.name, "weights_sha256": [self._digest]}
 
     def _state_dict(self) -> dict[str, Any]:
         return self._payload["state_dict"]

@@ -16,7 +16,7 @@ from facebench.ops.degrade import parse_degrade
 from facebench.types import Face, Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
 
-__all__ = ["Engine", "Recognizer", "l2_normalise"]
+__all__ = ["Engine", "Recognizer", "l2_normalise", "similarity"]
 
 Engine = Literal["torch", "onnx", "litert", "dlib"]
 
@@ -24,6 +24,19 @@ Engine = Literal["torch", "onnx", "litert", "dlib"]
 def l2_normalise(features: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return (features / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def similarity(first: np.ndarray, second: np.ndarray, metric: str, normalized: bool) -> np.ndarray:
+    """Row-wise similarity of two ``(N, D)`` embedding arrays (higher means more alike).
+
+    Cosine (``metric="cosine"``; embeddings already L2-normalised when ``normalized``) or the
+    negated Euclidean distance (``"euclidean"``, for raw features of such a model).
+    """
+    if metric == "euclidean":
+        return -np.linalg.norm(first - second, axis=1)
+    if normalized:
+        return (first * second).sum(axis=1)
+    return (l2_normalise(first) * l2_normalise(second)).sum(axis=1)
 
 
 class Recognizer(ABC):
@@ -58,6 +71,9 @@ class Recognizer(ABC):
     native_metric: ClassVar[str] = "cosine"
     #: alignment methods this model can be fed
     align_methods: ClassVar[tuple[str, ...]] = ALIGN_METHODS
+    #: bumped when a change to this recognizer's code changes its embeddings: cached embeddings
+    #: of the old code are then never reused
+    code_version: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -115,6 +131,9 @@ class Recognizer(ABC):
             "template": self.card.preprocess.template,
             "embedding_dim": self.embedding_dim,
             **({"degrade": self.degrade} if self.degrade else {}),
+            # the bytes the embeddings came from, and the code that computed them
+            "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
+            "code_version": self.code_version,
         }
 
     @property
@@ -128,11 +147,7 @@ class Recognizer(ABC):
         Cosine for normalised embeddings; the negated Euclidean distance for raw features of a
         model whose native metric is Euclidean.
         """
-        if self.metric == "euclidean":
-            return -np.linalg.norm(first - second, axis=1)
-        if self.normalize:
-            return (first * second).sum(axis=1)
-        return (l2_normalise(first) * l2_normalise(second)).sum(axis=1)
+        return similarity(first, second, self.metric, self.normalize)
 
     @abstractmethod
     def _forward(self, blob: np.ndarray) -> np.ndarray:

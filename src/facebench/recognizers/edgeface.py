@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from facebench.ops.torch_engine import runner_for
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import register_recognizer
-from facebench.recognizers.torch_engine import runner_for
 from facebench.zoo import load_torch_weights
 
 __all__ = ["EdgeFaceDequant", "EdgeFaceQuantized", "dequantized_edgeface", "quantized_edgeface"]

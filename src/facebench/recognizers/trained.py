@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from facebench.errors import FacebenchError
+from facebench.ops.torch_engine import runner_for
 from facebench.recognizers.backbones import build_backbone
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import RECOGNIZERS
-from facebench.recognizers.torch_engine import runner_for
 from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
 from facebench.zoo.checkpoints import load_checkpoint
 

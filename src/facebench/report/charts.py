@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from facebench.atomic import atomic_open
-from facebench.bench.engine import scores_file
+from facebench.report.tables import read_scores, scores_file
 
-__all__ = ["pareto_front", "read_scores", "write_charts"]
+__all__ = ["pareto_front", "write_charts"]
 
 
 def pareto_front(cost: list[float], accuracy: list[float]) -> list[int]:
@@ -23,14 +22,6 @@ def pareto_front(cost: list[float], accuracy: list[float]) -> list[int]:
             front.append(index)
             best = accuracy[index]
     return front
-
-
-def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, is_same) from a scores/<pipeline>.csv file (empty score means no face: NaN)."""
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    scores = np.array([float(r["score"]) if r["score"] else np.nan for r in rows])
-    return scores, np.array([r["label"] == "1" for r in rows])
 
 
 def _total_ms(run: dict[str, Any]) -> float:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from facebench.atomic import atomic_write_text
-from facebench.bench.engine import scores_file
-from facebench.report.charts import pareto_front, read_scores
+from facebench.bench.results import BenchmarkResult
+from facebench.report.charts import pareto_front
+from facebench.report.tables import html_table, read_scores, scores_file
 
 __all__ = ["write_html_report"]
 
@@ -43,53 +43,14 @@ document.querySelectorAll('th').forEach(function (header, column) {
 """
 
 
-def _cell(value: Any, text: str | None = None) -> str:
-    shown = html.escape(text if text is not None else str(value))
-    return f'<td data-value="{html.escape(str(value))}">{shown}</td>'
-
-
-def _table(runs: list[dict[str, Any]]) -> str:
-    headers = [
-        "pipeline",
-        "accuracy %",
-        "± std",
-        "95% CI",
-        "AUC",
-        "EER %",
-        "TAR@1e-3",
-        "face found %",
-        "detect ms",
-        "embed ms",
-    ]
-    rows = []
-    for run in runs:
-        tar = run["tar_at_far"].get("0.001")
-        low, high = run["accuracy_ci95"]
-        rows.append(
-            "<tr>"
-            + _cell(run["pipeline"])
-            + _cell(100 * run["accuracy_mean"], f"{100 * run['accuracy_mean']:.2f}")
-            + _cell(100 * run["accuracy_std"], f"{100 * run['accuracy_std']:.2f}")
-            + _cell(100 * low, f"{100 * low:.2f}–{100 * high:.2f}")
-            + _cell(run["auc"], f"{run['auc']:.4f}")
-            + _cell(100 * run["eer"], f"{100 * run['eer']:.2f}")
-            + _cell(-1 if tar is None else tar, "n/a" if tar is None else f"{tar:.4f}")
-            + _cell(100 * run["success_rate"], f"{100 * run['success_rate']:.2f}")
-            + _cell(run["detect_ms_p50"])
-            + _cell(run["embed_ms_p50"])
-            + "</tr>"
-        )
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def write_html_report(payload: dict[str, Any], out_dir: Path) -> Path:
-    """``out_dir/report.html`` from a results.json payload and the scores/ folder beside it."""
+def write_html_report(result: BenchmarkResult, out_dir: Path) -> Path:
+    """``out_dir/report.html`` from a result (its per-pair scores, or the scores/ folder beside it)."""
     import plotly.graph_objects as go
     import plotly.io as pio
 
     from facebench.metrics.roc import roc_curve
 
+    payload = result.to_dict()
     runs = payload["runs"]
     latency = [float((r["detect_ms_p50"] or 0) + (r["embed_ms_p50"] or 0)) for r in runs]
     accuracy = [100 * r["accuracy_mean"] for r in runs]
@@ -128,7 +89,7 @@ def write_html_report(payload: dict[str, Any], out_dir: Path) -> Path:
 
     roc = go.Figure()
     for run in runs:
-        scores, same = read_scores(scores_file(out_dir, run["pipeline"]))
+        scores, same = read_scores(scores_file(out_dir, run["pipeline"]))  # written before the report
         fpr, tpr, _ = roc_curve(scores, same)
         step = max(1, len(fpr) // 600)  # keep the page light: a few hundred points per curve
         roc.add_trace(
@@ -156,7 +117,7 @@ def write_html_report(payload: dict[str, Any], out_dir: Path) -> Path:
 threads={environment.get("threads", "?")}; {html.escape(json.dumps(environment.get("versions", {})))}</p>
 <h2>Pipelines</h2>
 <p class="note">Click a column to sort. Accuracy: LFW protocol, threshold chosen on the other folds.</p>
-{_table(runs)}
+{html_table(result.runs)}
 {figures}
 <h2>Significant differences (exact McNemar, p &lt; 0.05)</h2>
 <ul>{comparison_items or "<li>none</li>"}</ul>

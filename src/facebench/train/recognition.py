@@ -145,14 +145,9 @@ class RecognitionConfig:
 
 def _central_faces(paths: list[Path], detector_name: str, folder: Path, threads: int | None) -> list[Any]:
     """Each image's central face (``None`` when there is none), detected once and cached in ``folder``."""
-    from facebench.bench.stages import detect_central_faces, face_from_row
-    from facebench.bench.store import ResultStore
-    from facebench.detectors import create as create_detector
+    from facebench.bench.stages import central_faces
 
-    detector = create_detector(detector_name, threads=threads)
-    with ResultStore(folder) as store:
-        detected = detect_central_faces(detector, paths, store, show_progress=False)
-    return [face_from_row(detected.rows[str(path)]) for path in paths]
+    return central_faces(detector_name, paths, folder, threads=threads)
 
 
 def build_train_set(

@@ -1,4 +1,8 @@
-"""Running a PyTorch recognizer directly, or through ONNX Runtime after a cached export."""
+"""Running a PyTorch model directly, or through ONNX Runtime after a cached, verified export.
+
+Used by recognizers (one embedding output) and by detectors whose authors published PyTorch weights
+(several outputs, any input height and width).
+"""
 
 from __future__ import annotations
 
@@ -20,23 +24,35 @@ __all__ = ["TorchModelRunner", "cached_onnx_session", "export_onnx", "runner_for
 ONNX_OPSET = 17
 
 
-def export_onnx(module: Any, input_shape: tuple[int, int, int], path: Path) -> Path:
-    """Export ``module`` (NCHW float input) to ONNX with a dynamic batch axis, atomically."""
+def export_onnx(
+    module: Any, input_shape: tuple[int, int, int], path: Path, *, any_input_size: bool = False
+) -> Path:
+    """Export ``module`` (NCHW float input) to ONNX with a dynamic batch axis, atomically.
+
+    ``any_input_size`` also frees the height and width (fully convolutional detectors). The
+    outputs are named ``embedding`` for a single output, else ``output0``, ``output1``, …
+    """
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     dummy = torch.zeros((2, *input_shape), dtype=torch.float32)
+    with torch.inference_mode():
+        produced = module(dummy)
+    count = len(produced) if isinstance(produced, tuple | list) else 1
+    output_names = ["embedding"] if count == 1 else [f"output{i}" for i in range(count)]
+    input_axes = {0: "batch", 2: "height", 3: "width"} if any_input_size else {0: "batch"}
     with torch.inference_mode(), warnings.catch_warnings():
         # the TorchScript exporter is deprecated, but the torch.export one needs onnxscript
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         torch.onnx.export(
             module,
             (dummy,),
             str(tmp),
             input_names=["input"],
-            output_names=["embedding"],
-            dynamic_axes={"input": {0: "batch"}, "embedding": {0: "batch"}},
+            output_names=output_names,
+            dynamic_axes={"input": input_axes, **{name: {0: "batch"} for name in output_names}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
@@ -48,7 +64,9 @@ def export_onnx(module: Any, input_shape: tuple[int, int, int], path: Path) -> P
 _PROBE_MIN_COSINE = 0.9999
 
 
-def _export_key(source_sha256: str, name: str, input_shape: tuple[int, int, int]) -> str:
+def _export_key(
+    source_sha256: str, name: str, input_shape: tuple[int, int, int], any_input_size: bool = False
+) -> str:
     """Everything that shapes an export: source weights, model, facebench, torch and the opset."""
     import torch
 
@@ -58,6 +76,7 @@ def _export_key(source_sha256: str, name: str, input_shape: tuple[int, int, int]
         "source_sha256": source_sha256,
         "model": name,
         "input_shape": list(input_shape),
+        "any_input_size": any_input_size,
         "facebench": __version__,
         "torch": torch.__version__,
         "opset": ONNX_OPSET,
@@ -65,21 +84,36 @@ def _export_key(source_sha256: str, name: str, input_shape: tuple[int, int, int]
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _probe(input_shape: tuple[int, int, int]) -> np.ndarray:
-    return np.random.default_rng(0).uniform(-1.0, 1.0, (2, *input_shape)).astype(np.float32)
+def _probes(input_shape: tuple[int, int, int], any_input_size: bool) -> list[np.ndarray]:
+    """Fixed random batches the export must reproduce: at the export size, and for a graph that
+    takes any size, at another, non-square one (a size baked in by tracing would fail it)."""
+    generator = np.random.default_rng(0)
+    shapes = [input_shape]
+    if any_input_size:
+        channels, height, width = input_shape
+        shapes.append((channels, height + 64, width + 32 * 5))
+    return [generator.uniform(-1.0, 1.0, (2, *shape)).astype(np.float32) for shape in shapes]
 
 
-def _agrees(session: Any, module: Any, probe: np.ndarray) -> bool:
-    """Does the ONNX session compute what the torch module computes on the probe batch?"""
-    expected = run_torch(module, probe)[0].reshape(len(probe), -1).astype(np.float64)
-    try:
-        actual = np.asarray(session.run(None, {"input": probe})[0]).reshape(len(probe), -1).astype(np.float64)
-    except Exception:  # a graph with other inputs or outputs is simply not this model's export
-        return False
-    if actual.shape != expected.shape or not np.isfinite(actual).all():
-        return False
-    cosine = (actual * expected).sum(1) / (np.linalg.norm(actual, axis=1) * np.linalg.norm(expected, axis=1))
-    return bool((cosine >= _PROBE_MIN_COSINE).all())
+def _agrees(session: Any, module: Any, probes: list[np.ndarray]) -> bool:
+    """Does the ONNX session compute what the torch module computes on every probe batch?"""
+    for probe in probes:
+        expected = run_torch(module, probe)
+        try:
+            actual = session.run(None, {"input": probe})
+        except Exception:  # a graph with other inputs or outputs is simply not this model's export
+            return False
+        if len(actual) != len(expected):
+            return False
+        for mine, theirs in zip(actual, expected, strict=True):
+            mine = np.asarray(mine).reshape(len(probe), -1).astype(np.float64)
+            theirs = np.asarray(theirs).reshape(len(probe), -1).astype(np.float64)
+            if mine.shape != theirs.shape or not np.isfinite(mine).all():
+                return False
+            norms = np.linalg.norm(mine, axis=1) * np.linalg.norm(theirs, axis=1)
+            if ((mine * theirs).sum(1) / np.maximum(norms, 1e-30) < _PROBE_MIN_COSINE).any():
+                return False
+    return True
 
 
 def cached_onnx_session(
@@ -90,6 +124,7 @@ def cached_onnx_session(
     source_sha256: str,
     name: str,
     threads: int | None,
+    any_input_size: bool = False,
 ) -> Any:
     """An ONNX Runtime session of ``module``'s export, cached under ``cache_dir/onnx`` and verified.
 
@@ -99,9 +134,10 @@ def cached_onnx_session(
     0.9999); otherwise it is exported again, atomically. The session is built from the bytes that
     were checked.
     """
-    path = cache_dir / "onnx" / f"{_export_key(source_sha256, name, input_shape)}.onnx"
+    key = _export_key(source_sha256, name, input_shape, any_input_size)
+    path = cache_dir / "onnx" / f"{key}.onnx"
     sidecar = path.with_name(path.name + ".sha256")
-    probe = _probe(input_shape)
+    probe = _probes(input_shape, any_input_size)
     if path.is_file() and sidecar.is_file():
         data = path.read_bytes()
         recorded = sidecar.read_text().split()[:1]
@@ -114,7 +150,7 @@ def cached_onnx_session(
             logger.warning(
                 "cached ONNX export %s does not match its recorded sha256; exporting it again", path
             )
-    export_onnx(module, input_shape, path)
+    export_onnx(module, input_shape, path, any_input_size=any_input_size)
     data = path.read_bytes()
     session = onnx_session(data, threads)
     if not _agrees(session, module, probe):

@@ -1,0 +1,285 @@
+"""Executors run the per-image work of a `DetectorJob`: decode, detect, align, embed.
+
+The driver (`facebench.bench.stages`) decides what is missing from the store and stores what comes
+back; an executor only computes. `LocalExecutor` is the default: a bounded thread pool decodes
+images ahead of inference, same-size images go through the detector together where the model
+batches, and each recognizer embeds its faces in batches of its own ``batch_size`` (1 for the
+int8 ``_q`` models, whose embeddings would otherwise depend on their batch-mates). A distributed
+executor implements the same `Executor.run` and needs no change to planning or scoring.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from facebench.bench.plan import DetectorJob, ModelPool
+from facebench.bench.records import DetectionRecord, EmbeddingRecord, Status
+from facebench.bench.store import content_key
+from facebench.errors import AlignmentError, ImageError
+from facebench.image import DecodedImage, decode_image, display_name, read_image_file
+from facebench.types import Face, Faces
+
+__all__ = ["Executor", "ImageOutcome", "LocalExecutor", "WorkItem", "central_face"]
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One image to process: its key (digest of its bytes, read by the driver), the detection the
+    store already holds (``None``: detect it) and the indices of the job's embeds still missing."""
+
+    path: Path
+    key: str
+    detection: DetectionRecord | None
+    embeds: tuple[int, ...]
+
+
+@dataclass
+class ImageOutcome:
+    """What an executor computed for one `WorkItem`.
+
+    ``detection`` is set when it was computed here. ``unreadable`` names why the file could not
+    be decoded; ``error`` holds an unexpected exception (with the model that raised it): neither
+    is cached, so the next run tries again.
+    """
+
+    item: WorkItem
+    detection: DetectionRecord | None = None
+    detect_ms: float | None = None
+    detect_batch: int = 1
+    embeddings: dict[int, EmbeddingRecord] = field(default_factory=dict)
+    embed_ms: dict[int, float] = field(default_factory=dict)
+    embed_batch: dict[int, int] = field(default_factory=dict)
+    align_ms: dict[int, float] = field(default_factory=dict)
+    unreadable: str | None = None
+    error: str | None = None
+
+
+class Executor(Protocol):
+    """Runs a job's per-image work and yields one outcome per item (in any order)."""
+
+    def run(self, job: DetectorJob, items: Sequence[WorkItem]) -> Iterator[ImageOutcome]: ...
+
+
+def central_face(faces: Faces, width: int, height: int) -> Face | None:
+    """The face whose box centre is nearest the image centre (benchmark datasets centre their subject)."""
+    if faces.is_empty:
+        return None
+    centre = np.array([width / 2, height / 2], np.float32)
+    best = int(np.argmin(np.linalg.norm((faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2 - centre, axis=1)))
+    return faces[best].to_faces()[0]
+
+
+@dataclass
+class _Decoded:
+    image: DecodedImage | None = None
+    data: bytes | None = None  # kept only when ``image`` was reduced: alignment needs full resolution
+    reason: str | None = None
+    error: str | None = None
+
+
+def _describe(error: BaseException, model: str) -> str:
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"{model} raised {type(error).__name__}: {error}{where}"
+
+
+def _default_decode_threads() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cores // 2))
+
+
+class LocalExecutor:
+    """Runs jobs in this process (see the module docstring).
+
+    Args:
+        pool: where models are built (shared with planning, so nothing is built twice).
+        decode_threads: decoder threads (default: half the cores, 1 to 4). Pillow and OpenCV
+            release the GIL while decoding, so decoding overlaps inference.
+        chunk_size: images decoded, detected and embedded together; bounds memory (the next
+            chunk is decoded while this one is inferred).
+    """
+
+    def __init__(
+        self, pool: ModelPool | None = None, *, decode_threads: int | None = None, chunk_size: int = 64
+    ) -> None:
+        self.pool = pool or ModelPool()
+        self.decode_threads = decode_threads or _default_decode_threads()
+        self.chunk_size = chunk_size
+
+    def run(self, job: DetectorJob, items: Sequence[WorkItem]) -> Iterator[ImageOutcome]:
+        detector = self.pool.get(job.detector)
+        recognizers = [self.pool.get(embed.recognizer) for embed in job.embeds]
+        fit = detector.decode_fit()
+        chunks = [items[i : i + self.chunk_size] for i in range(0, len(items), self.chunk_size)]
+        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="facebench-decode") as decoders:
+            queued: deque[list[Future[_Decoded]]] = deque()
+            for index, chunk in enumerate(chunks):
+                while len(queued) < 2 and index + len(queued) < len(chunks):  # this chunk and the next
+                    queued.append([decoders.submit(_read, item, fit) for item in chunks[index + len(queued)]])
+                decoded = [future.result() for future in queued.popleft()]
+                yield from self._process(job, detector, recognizers, chunk, decoded)
+
+    def _process(
+        self,
+        job: DetectorJob,
+        detector: Any,
+        recognizers: list[Any],
+        chunk: Sequence[WorkItem],
+        decoded: list[_Decoded],
+    ) -> Iterator[ImageOutcome]:
+        outcomes = [ImageOutcome(item) for item in chunk]
+        for outcome, result in zip(outcomes, decoded, strict=True):
+            outcome.unreadable, outcome.error = result.reason, result.error
+        usable = [i for i, o in enumerate(outcomes) if o.unreadable is None and o.error is None]
+        self._detect(detector, outcomes, decoded, [i for i in usable if chunk[i].detection is None])
+        faces: dict[int, Face] = {}
+        for i in usable:
+            outcome = outcomes[i]
+            record = outcome.detection or chunk[i].detection
+            if outcome.error is None and record is not None and record.status == Status.OK:
+                assert record.face is not None
+                faces[i] = record.face
+        for index, (embed, recognizer) in enumerate(zip(job.embeds, recognizers, strict=True)):
+            wanted = [i for i in faces if index in chunk[i].embeds]
+            self._embed(recognizer, embed.method, index, wanted, faces, outcomes, decoded)
+        yield from outcomes
+
+    @staticmethod
+    def _detect(
+        detector: Any, outcomes: list[ImageOutcome], decoded: list[_Decoded], todo: list[int]
+    ) -> None:
+        start = 0
+        while start < len(todo):
+            shape = decoded[todo[start]].image.rgb.shape  # type: ignore[union-attr]
+            stop = start + 1
+            while (
+                stop < len(todo)
+                and stop - start < detector.max_batch
+                and decoded[todo[stop]].image.rgb.shape == shape  # type: ignore[union-attr]
+            ):
+                stop += 1
+            group = todo[start:stop]
+            images = [decoded[i].image for i in group]
+            try:
+                began = time.perf_counter()
+                found = detector.detect_decoded(images)
+                elapsed = (time.perf_counter() - began) * 1000
+            except Exception:
+                found = None
+            if found is None:  # find which image raised: one at a time
+                for i in group:
+                    try:
+                        began = time.perf_counter()
+                        (faces,) = detector.detect_decoded([decoded[i].image])
+                        _set_detection(
+                            outcomes[i], faces, decoded[i], (time.perf_counter() - began) * 1000, 1
+                        )
+                    except Exception as error:
+                        outcomes[i].error = _describe(error, detector.name)
+            else:
+                for i, faces in zip(group, found, strict=True):
+                    _set_detection(outcomes[i], faces, decoded[i], elapsed / len(group), len(group))
+            start = stop
+
+    @staticmethod
+    def _embed(
+        recognizer: Any,
+        method: str,
+        index: int,
+        wanted: list[int],
+        faces: dict[int, Face],
+        outcomes: list[ImageOutcome],
+        decoded: list[_Decoded],
+    ) -> None:
+        crops, owners = [], []
+        for i in wanted:
+            outcome = outcomes[i]
+            face = faces[i]
+            if method != "none" and face.landmarks is None:
+                outcome.embeddings[index] = EmbeddingRecord(Status.ALIGN_FAILED)
+                continue
+            try:
+                rgb = _full_resolution(decoded[i])
+                began = time.perf_counter()
+                crop = recognizer.align(rgb, [face], method)[0]
+                outcome.align_ms[index] = (time.perf_counter() - began) * 1000
+            except AlignmentError:
+                outcome.embeddings[index] = EmbeddingRecord(Status.ALIGN_FAILED)
+                continue
+            except Exception as error:
+                outcome.error = _describe(error, f"aligning for {recognizer.name}")
+                continue
+            crops.append(crop)
+            owners.append(i)
+        batch = recognizer.batch_size
+        for start in range(0, len(crops), batch):
+            members = owners[start : start + batch]
+            results: list[np.ndarray | BaseException] = []
+            timings: list[float] = []
+            try:
+                began = time.perf_counter()
+                vectors = recognizer.embed_aligned(np.stack(crops[start : start + batch]))
+                elapsed = (time.perf_counter() - began) * 1000
+                results, timings = list(vectors), [elapsed / len(members)] * len(members)
+                size = batch  # the configured batch (the last one of a run may be smaller)
+            except Exception:  # one at a time, to name the face that raised
+                size = 1
+                for crop in crops[start : start + batch]:
+                    began = time.perf_counter()
+                    try:
+                        results.append(recognizer.embed_aligned(crop[None])[0])
+                    except Exception as error:
+                        results.append(error)
+                    timings.append((time.perf_counter() - began) * 1000)
+            for i, result, ms in zip(members, results, timings, strict=True):
+                if isinstance(result, BaseException):
+                    outcomes[i].error = _describe(result, recognizer.name)
+                elif not np.isfinite(result).all():
+                    outcomes[i].error = f"{recognizer.name} returned a non-finite embedding"
+                else:
+                    outcomes[i].embeddings[index] = EmbeddingRecord(Status.OK, result.astype(np.float32))
+                    outcomes[i].embed_ms[index] = ms
+                    outcomes[i].embed_batch[index] = size
+
+
+def _set_detection(outcome: ImageOutcome, faces: Faces, decoded: _Decoded, ms: float, batch: int) -> None:
+    image = decoded.image
+    assert image is not None
+    width, height = image.original_size
+    face = central_face(faces, width, height)
+    status = Status.OK if face is not None else Status.NO_FACE
+    outcome.detection = DetectionRecord(status, face, width, height)
+    outcome.detect_ms, outcome.detect_batch = ms, batch
+
+
+def _full_resolution(decoded: _Decoded) -> np.ndarray:
+    assert decoded.image is not None
+    if decoded.data is None:
+        return decoded.image.rgb
+    return decode_image(decoded.data).rgb
+
+
+def _read(item: WorkItem, fit: tuple[int, int] | None) -> _Decoded:
+    """Read, hash and decode one file (in a decoder thread). The bytes decoded are the bytes
+    hashed: a file replaced since the driver keyed it is reported, never stored under the old key."""
+    name = display_name(item.path)
+    try:
+        data = read_image_file(item.path)
+        if content_key(data) != item.key:
+            return _Decoded(error=f"{name} changed while the run was reading it; run again")
+        image = decode_image(data, fit=fit, name=name)
+    except ImageError as error:
+        return _Decoded(reason=error.reason)
+    except Exception as error:
+        return _Decoded(error=_describe(error, "the image decoder"))
+    return _Decoded(image, data if image.reduced else None)

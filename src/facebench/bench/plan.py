@@ -1,0 +1,209 @@
+"""Planning a benchmark grid: which models run, which pipelines are scored, and which are skipped and why.
+
+Planning is pure bookkeeping over model *specifications* (a registry name and its options), so an
+executor can build the same models anywhere (this process, or a worker on another machine).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from facebench.align import ALIGN_METHODS, TEMPLATES
+from facebench.errors import FacebenchError
+
+__all__ = [
+    "DetectorJob",
+    "EmbedSpec",
+    "GridPlan",
+    "ModelPool",
+    "ModelSpec",
+    "Pipeline",
+    "PlannedPipeline",
+    "Skipped",
+    "check_align",
+    "parse_recognizer",
+    "plan_grid",
+]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A detector + alignment + recognizer (+ degradation) combination, named as results show it."""
+
+    detector: str
+    align: str
+    recognizer: str
+    degrade: str | None = None
+
+    @property
+    def name(self) -> str:
+        name = f"{self.detector}+{self.align}+{self.recognizer}"
+        return f"{name}+{self.degrade}" if self.degrade else name
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What it takes to build a model: its kind, registry name and options (sorted, hashable)."""
+
+    kind: Literal["detector", "recognizer"]
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, kind: Literal["detector", "recognizer"], name: str, **options: Any) -> ModelSpec:
+        return cls(kind, name, tuple(sorted((k, v) for k, v in options.items() if v is not None)))
+
+    @property
+    def label(self) -> str:
+        """The name results show: ``edgeface_xs_dequant@onnx`` when an engine was chosen."""
+        engine = dict(self.options).get("engine")
+        return f"{self.name}@{engine}" if engine else self.name
+
+    def build(self) -> Any:
+        if self.kind == "detector":
+            from facebench.detectors import create
+
+            return create(self.name, **dict(self.options))
+        from facebench.recognizers import create as create_recognizer
+
+        return create_recognizer(self.name, **dict(self.options))
+
+
+class ModelPool:
+    """Builds each `ModelSpec` once per process and hands out the same instance afterwards."""
+
+    def __init__(self) -> None:
+        self._models: dict[ModelSpec, Any] = {}
+        self._lock = threading.Lock()
+
+    def adopt(self, kind: Literal["detector", "recognizer"], model: Any) -> ModelSpec:
+        """Hand out an already built model under a spec of its own (for callers that hold models)."""
+        spec = ModelSpec(kind, model.name, (("instance", id(model)),))
+        with self._lock:
+            self._models[spec] = model
+        return spec
+
+    def get(self, spec: ModelSpec) -> Any:
+        with self._lock:
+            if spec not in self._models:
+                self._models[spec] = spec.build()
+            return self._models[spec]
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """One recognizer fed faces aligned by one method (``similarity``, ``none`` or ``eyes``)."""
+
+    recognizer: ModelSpec
+    method: str
+
+
+@dataclass(frozen=True)
+class DetectorJob:
+    """The per-image work of one detector: detect, then align + embed for every `EmbedSpec`."""
+
+    detector: ModelSpec
+    embeds: tuple[EmbedSpec, ...]
+
+
+@dataclass(frozen=True)
+class PlannedPipeline:
+    pipeline: Pipeline
+    job: int  # index into `GridPlan.jobs`
+    embed: int  # index into that job's ``embeds``
+
+
+@dataclass(frozen=True)
+class Skipped:
+    pipeline: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    jobs: tuple[DetectorJob, ...]
+    pipelines: tuple[PlannedPipeline, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def check_align(method: str) -> None:
+    """Raise a `FacebenchError` naming the choices when ``method`` is no alignment facebench knows."""
+    if method not in ALIGN_METHODS and method not in TEMPLATES:
+        raise FacebenchError(
+            f"Expected --align values among {', '.join([*ALIGN_METHODS, *TEMPLATES])}, but got {method!r}"
+        )
+
+
+def parse_recognizer(text: str) -> tuple[str, str | None]:
+    """``name`` or ``name@engine`` (``edgeface_xs_dequant@onnx``) → (name, engine or ``None``)."""
+    name, at, engine = text.rpartition("@") if "@" in text else (text, "", "")
+    if at and not engine:
+        raise FacebenchError(f"recognizer {text!r}: name an engine after '@' (torch, onnx, litert)")
+    return (name, engine or None) if at else (text, None)
+
+
+def plan_grid(
+    detectors: tuple[str, ...],
+    recognizers: tuple[str, ...],
+    align: tuple[str, ...],
+    *,
+    pool: ModelPool,
+    flip: bool = False,
+    threads: int | None = None,
+    degrade: str | None = None,
+    recognizer_options: dict[str, Any] | None = None,
+) -> GridPlan:
+    """Expand the grid into detector jobs and scored pipelines; skip impossible combinations with a reason.
+
+    A template name as ``align`` means similarity alignment onto it, and runs only for the
+    recognizers trained on that template; a method that needs landmarks is skipped for a
+    detector that gives none (unless a refiner adds them).
+    """
+    for method in align:
+        check_align(method)
+    recognizer_specs = []
+    for text in recognizers:
+        name, engine = parse_recognizer(text)
+        options = {**(recognizer_options or {}), "flip": flip, "threads": threads, "degrade": degrade}
+        if engine:
+            options["engine"] = engine
+        recognizer_specs.append(ModelSpec.of("recognizer", name, **options))
+    jobs: list[DetectorJob] = []
+    pipelines: list[PlannedPipeline] = []
+    skipped: list[Skipped] = []
+    for detector_name in detectors:
+        detector_spec = ModelSpec.of("detector", detector_name, threads=threads)
+        detector = pool.get(detector_spec)
+        embeds: list[EmbedSpec] = []
+        for spec in recognizer_specs:
+            recognizer = pool.get(spec)
+            for asked in align:
+                pipeline = Pipeline(detector_name, asked, spec.label, degrade)
+                method, reason = asked, None
+                if asked in TEMPLATES:
+                    own = recognizer.card.preprocess.template
+                    if own != asked:
+                        reason = f"{spec.label} was trained on the {own} template, not {asked}"
+                    method = "similarity"
+                if reason is None and method not in recognizer.align_methods:
+                    reason = f"{spec.label} takes only {', '.join(recognizer.align_methods)} alignment"
+                elif (
+                    reason is None
+                    and method != "none"
+                    and not detector.gives_landmarks
+                    and detector.refiner is None
+                ):
+                    reason = (
+                        f"{detector_name} gives no landmarks; '{method}' alignment needs them (add a refiner)"
+                    )
+                if reason is not None:
+                    skipped.append(Skipped(pipeline.name, reason))
+                    continue
+                embed = EmbedSpec(spec, method)
+                if embed not in embeds:
+                    embeds.append(embed)
+                pipelines.append(PlannedPipeline(pipeline, len(jobs), embeds.index(embed)))
+        jobs.append(DetectorJob(detector_spec, tuple(embeds)))
+    return GridPlan(tuple(jobs), tuple(pipelines), tuple(skipped))

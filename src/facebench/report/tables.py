@@ -1,0 +1,122 @@
+"""Every results table (README.md, results.csv, report.html) rendered from one column spec, `METRICS`."""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+
+from facebench.atomic import atomic_open
+from facebench.bench.results import METRICS, BenchmarkResult, PipelineResult, flat_rows
+
+__all__ = ["html_table", "markdown_report", "read_scores", "scores_file", "write_csv", "write_scores"]
+
+
+def scores_file(out_dir: Path, pipeline_name: str) -> Path:
+    """``OUT/scores/<pipeline>.csv``, with a checkpoint path's separators made filename-safe."""
+    return out_dir / "scores" / f"{re.sub(r'[^A-Za-z0-9_.+=@-]', '_', pipeline_name)}.csv"
+
+
+def write_scores(path: Path, run: PipelineResult, labels: np.ndarray, folds: np.ndarray) -> None:
+    assert run.scores is not None
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pair", "fold", "label", "score"])
+        for index, (fold, same, value) in enumerate(zip(folds, labels, run.scores, strict=True)):
+            writer.writerow([index, int(fold), int(same), "" if np.isnan(value) else f"{value:.6f}"])
+
+
+def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, is_same) from a scores/<pipeline>.csv file (empty score means no face: NaN)."""
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    scores = np.array([float(r["score"]) if r["score"] else np.nan for r in rows])
+    return scores, np.array([r["label"] == "1" for r in rows])
+
+
+def write_csv(result: BenchmarkResult, path: Path) -> None:
+    rows = flat_rows(result.runs)
+    if not rows:
+        return
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+
+
+def _latency_note(result: BenchmarkResult) -> str:
+    sources = sorted(
+        {run.detect_latency.source for run in result.runs} | {r.embed_latency.source for r in result.runs}
+    )
+    batches = sorted({run.embed_latency.batch for run in result.runs})
+    return (
+        f"Latencies: per image (detect) and per face (embed, in batches of {', '.join(map(str, batches))}), "
+        f"{'; '.join(sources)} in this environment (fingerprint {result.environment.get('fingerprint', '?')})."
+    )
+
+
+def markdown_report(result: BenchmarkResult) -> str:
+    """The README.md of a benchmark folder: the summary columns of `METRICS`, skips, tests, failures."""
+    env = result.environment
+    columns = [m for m in METRICS if m.summary]
+    lines = [
+        "# facebench benchmark",
+        "",
+        f"Machine: {env.get('cpu')}, {env.get('cores')} cores, threads={env.get('threads')}.",
+        "",
+        "| " + " | ".join(m.header for m in columns) + " |",
+        "|" + "|".join("---" if m.key == "pipeline" else "---:" for m in columns) + "|",
+    ]
+    for run in sorted(result.runs, key=lambda r: -r.accuracy_mean):
+        lines.append("| " + " | ".join(m.text(run) for m in columns) + " |")
+    for skip in result.skipped:
+        lines.append(f"| {skip.pipeline} | skipped: {skip.reason} |" + " |" * (len(columns) - 2))
+    lines += ["", _latency_note(result)] if result.runs else []
+    failing = [r for r in result.runs if r.failures.total]
+    if failing:
+        lines += ["", "Images without an embedding, by cause:"]
+        for run in failing:
+            f = run.failures
+            lines.append(
+                f"- {run.pipeline}: {f.no_face} no face, {f.align_failed} alignment failed, "
+                f"{f.unreadable} unreadable, {f.error} errors"
+            )
+    significant = [c for c in result.comparisons if c.p_value < 0.05]
+    lines += [
+        "",
+        f"Pairwise exact McNemar tests: {len(significant)} of {len(result.comparisons)} differ at p < 0.05.",
+    ]
+    for c in significant:
+        lines.append(
+            f"- {c.first} vs {c.second}: {c.only_first_correct} vs {c.only_second_correct} discordant pairs, "
+            f"p = {c.p_value:.2g}"
+        )
+    for cause, label in (("unreadable", "could not be read"), ("error", "failed with an unexpected error")):
+        listed = [f for f in result.failures if f.cause == cause]
+        if listed:
+            lines += ["", f"{len(listed)} image(s) {label} (counted as missed faces; listed in errors.csv):"]
+            lines += [f"- {f.image}: {f.reason}" for f in listed[:50]]
+            if len(listed) > 50:
+                lines.append(f"- … and {len(listed) - 50} more in errors.csv")
+    return "\n".join(lines) + "\n"
+
+
+def html_table(runs: tuple[PipelineResult, ...]) -> str:
+    """Every column of `METRICS`, sortable (each cell carries its raw value)."""
+    head = "".join(
+        f'<th title="{"higher is better" if m.higher_is_better else "lower is better" if m.higher_is_better is False else ""}">'
+        f"{html.escape(m.header)}</th>"
+        for m in METRICS
+    )
+    rows = []
+    for run in runs:
+        cells = []
+        for metric in METRICS:
+            value = metric.value(run)
+            raw = "" if value is None else value
+            cells.append(f'<td data-value="{html.escape(str(raw))}">{html.escape(metric.text(run))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
