@@ -342,11 +342,15 @@ def read_image_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTE
     """
     name = display_name(path)
     with _open_regular_file(path, name) as handle:
+        # checked on the open descriptor before reading (a read sized by the limit would
+        # allocate the limit for every small file)
+        if os.fstat(handle.fileno()).st_size > max_bytes:
+            raise ImageError(name, f"file larger than {max_bytes:,} bytes")
         try:
-            data = handle.read(max_bytes + 1)
+            data = handle.read()
         except OSError as error:
             raise ImageError(name, f"cannot read file: {error.strerror or error}") from None
-    if len(data) > max_bytes:
+    if len(data) > max_bytes:  # it grew while being read
         raise ImageError(name, f"file larger than {max_bytes:,} bytes")
     return data
 

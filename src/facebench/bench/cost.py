@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,14 @@ import numpy as np
 
 from facebench.zoo import ModelStore, WeightCard
 
-__all__ = ["file_bytes", "measure_memory", "onnx_gflops_and_params", "torch_gflops_and_params"]
+__all__ = [
+    "MemoryProbe",
+    "file_bytes",
+    "measure_memory",
+    "measure_memory_many",
+    "onnx_gflops_and_params",
+    "torch_gflops_and_params",
+]
 
 
 def file_bytes(card: WeightCard, store: ModelStore) -> int | None:
@@ -109,6 +118,44 @@ print(json.dumps({"peak_rss_mb": peak / 1024, "model_rss_mb": (peak - before) / 
 """
 
 
+@dataclass(frozen=True)
+class MemoryProbe:
+    """One model configuration whose memory a fresh process measures."""
+
+    kind: str
+    name: str
+    image: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_memory_many(
+    probes: list[MemoryProbe], env: dict[str, str] | None = None, parallel: int | None = None
+) -> list[dict[str, float]]:
+    """`measure_memory` for several models, ``parallel`` processes at a time (default: the cores).
+
+    Each probe reads only its own process's resident memory, so running them side by side
+    changes no number, only the wall time.
+    """
+    width = max(1, parallel or len(os.sched_getaffinity(0)))
+    results: list[dict[str, float] | None] = [None] * len(probes)
+    for start in range(0, len(probes), width):
+        batch = list(enumerate(probes))[start : start + width]
+        running = [
+            (index, probe, subprocess.Popen(
+                [sys.executable, "-c", _PROBE, probe.kind, probe.name, str(probe.image), json.dumps(probe.options)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            ))
+            for index, probe in batch
+        ]  # fmt: skip
+        for index, probe, process in running:
+            stdout, stderr = process.communicate(timeout=600)
+            if process.returncode != 0:
+                raise RuntimeError(f"memory probe for {probe.name} failed: {stderr[-500:]}")
+            values = json.loads(stdout.strip().splitlines()[-1])
+            results[index] = {key: round(value, 1) for key, value in values.items()}
+    return [r for r in results if r is not None]
+
+
 def measure_memory(
     kind: str,
     name: str,
@@ -121,15 +168,4 @@ def measure_memory(
     ``options`` are the ones the benchmark built the model with (engine, threads, flip …), so
     the memory measured is the memory of the configuration measured for accuracy.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, kind, name, str(image), json.dumps(options or {})],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"memory probe for {name} failed: {result.stderr[-500:]}")
-    values = json.loads(result.stdout.strip().splitlines()[-1])
-    return {key: round(value, 1) for key, value in values.items()}
+    return measure_memory_many([MemoryProbe(kind, name, image, options or {})], env)[0]

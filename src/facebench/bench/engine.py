@@ -165,27 +165,9 @@ def _sample_crops(recognizer: Any, method: str, output: JobOutput, images: list[
     return np.stack(crops) if crops else np.zeros((0,))
 
 
-def _model_cost(
-    store: ResultStore,
-    spec: ModelSpec,
-    model: Any,
-    sample: Path,
-    crops: np.ndarray | None,
-    fingerprint: str,
-) -> ModelCost:
-    """Size, parameters, GFLOPs, memory and best-batch throughput of one model configuration,
-    cached per configuration *and environment* (memory and speed depend on the machine)."""
-    import json
-
-    from facebench.bench.cost import (
-        file_bytes,
-        measure_memory,
-        onnx_gflops_and_params,
-        torch_gflops_and_params,
-    )
-    from facebench.image import load_image
-
-    config = store.register(
+def _cost_config(store: ResultStore, spec: ModelSpec, model: Any, sample: Path, fingerprint: str) -> str:
+    """Costs are cached per configuration *and environment* (memory and speed depend on the machine)."""
+    return store.register(
         {
             "stage": "cost",
             "kind": spec.kind,
@@ -195,9 +177,13 @@ def _model_cost(
             **model.config,
         }
     )
-    cached = store.get_many("cost", config, ["model"])
-    if "model" in cached:
-        return ModelCost(**json.loads(cached["model"]))
+
+
+def _static_cost(spec: ModelSpec, model: Any, sample: Path, crops: np.ndarray | None) -> dict[str, Any]:
+    """Size, parameters, GFLOPs and best-batch throughput of one model (memory is measured apart)."""
+    from facebench.bench.cost import file_bytes, onnx_gflops_and_params, torch_gflops_and_params
+    from facebench.image import load_image
+
     size = file_bytes(model.card, model.store)
     graph = None
     if spec.kind == "detector":
@@ -212,7 +198,6 @@ def _model_cost(
         counter = onnx_gflops_and_params if graph[0] == "onnx" else torch_gflops_and_params
         gflops, count = counter(graph[1], graph[2])
         params = count / 1e6
-    memory = measure_memory(spec.kind, spec.name, sample, options=dict(spec.options))
     faces_per_s = best_batch = None
     if spec.kind == "recognizer" and crops is not None and len(crops):
         best = (0.0, 1)
@@ -226,20 +211,13 @@ def _model_cost(
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(float(value), 4)
 
-    cost = ModelCost(
-        size_mb=rounded(None if size is None else size / 2**20),
-        params_m=rounded(params),
-        gflops=rounded(gflops),
-        peak_rss_mb=memory["peak_rss_mb"],
-        model_rss_mb=memory["model_rss_mb"],
-        faces_per_s=faces_per_s,
-        best_batch=best_batch,
-    )
-    from dataclasses import asdict
-
-    store.put("cost", config, "model", json.dumps(asdict(cost)).encode())
-    store.commit()
-    return cost
+    return {
+        "size_mb": rounded(None if size is None else size / 2**20),
+        "params_m": rounded(params),
+        "gflops": rounded(gflops),
+        "faces_per_s": faces_per_s,
+        "best_batch": best_batch,
+    }
 
 
 def measure_costs(
@@ -250,23 +228,47 @@ def measure_costs(
     pool: ModelPool,
     fingerprint: str,
 ) -> dict[ModelSpec, ModelCost]:
-    """Each model configuration of the plan costed once, with the options the run built it with."""
-    costs: dict[ModelSpec, ModelCost] = {}
+    """Each model configuration of the plan costed once, with the options the run built it with.
+
+    Memory probes (a fresh process per model) run side by side, before the throughput probes,
+    so they never overlap a timing.
+    """
+    import json
+    from dataclasses import asdict
+
+    from facebench.bench.cost import MemoryProbe, measure_memory_many
+
+    wanted: dict[ModelSpec, tuple[Path, np.ndarray | None]] = {}
     for job, output in zip(plan.jobs, outputs, strict=True):
         readable = [p for p in images if str(p) not in output.unreadable and str(p) not in output.errors]
         if not readable:
             continue
-        if job.detector not in costs:
-            costs[job.detector] = _model_cost(
-                store, job.detector, pool.get(job.detector), readable[0], None, fingerprint
-            )
+        wanted.setdefault(job.detector, (readable[0], None))
         for embed in job.embeds:
-            if embed.recognizer not in costs:
-                recognizer = pool.get(embed.recognizer)
-                crops = _sample_crops(recognizer, embed.method, output, readable)
-                costs[embed.recognizer] = _model_cost(
-                    store, embed.recognizer, recognizer, readable[0], crops, fingerprint
-                )
+            if embed.recognizer not in wanted:
+                crops = _sample_crops(pool.get(embed.recognizer), embed.method, output, readable)
+                wanted[embed.recognizer] = (readable[0], crops)
+    costs: dict[ModelSpec, ModelCost] = {}
+    configs = {}
+    for spec, (sample, _) in wanted.items():
+        configs[spec] = _cost_config(store, spec, pool.get(spec), sample, fingerprint)
+        cached = store.get_many("cost", configs[spec], ["model"])
+        if "model" in cached:
+            costs[spec] = ModelCost(**json.loads(cached["model"]))
+    missing = [spec for spec in wanted if spec not in costs]
+    memory = measure_memory_many(
+        [MemoryProbe(spec.kind, spec.name, wanted[spec][0], dict(spec.options)) for spec in missing]
+    )
+    for spec, measured in zip(missing, memory, strict=True):
+        sample, crops = wanted[spec]
+        cost = ModelCost(
+            **_static_cost(spec, pool.get(spec), sample, crops),
+            peak_rss_mb=measured["peak_rss_mb"],
+            model_rss_mb=measured["model_rss_mb"],
+        )
+        store.put("cost", configs[spec], "model", json.dumps(asdict(cost)).encode())
+        costs[spec] = cost
+    store.commit()
     return costs
 
 

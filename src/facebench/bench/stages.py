@@ -69,20 +69,27 @@ class ImageKeys:
 def key_images(images: Sequence[Path], threads: int = 4) -> ImageKeys:
     """Digest every image's bytes (in a small thread pool: this is I/O)."""
 
-    def one(path: Path) -> tuple[str, str | None, str | None]:
-        try:
-            return str(path), content_key(read_image_file(path)), None
-        except ImageError as error:
-            return str(path), None, error.reason
+    def chunk(paths: list[Path]) -> list[tuple[str, str | None, str | None]]:
+        keyed: list[tuple[str, str | None, str | None]] = []
+        for path in paths:
+            try:
+                keyed.append((str(path), content_key(read_image_file(path)), None))
+            except ImageError as error:
+                keyed.append((str(path), None, error.reason))
+        return keyed
 
+    unique = list(dict.fromkeys(images))
+    # a few hundred files per task: a future per small file would cost more than reading it
+    chunks = [unique[i : i + 512] for i in range(0, len(unique), 512)]
     keys: dict[str, str] = {}
     unreadable: dict[str, str] = {}
     with ThreadPoolExecutor(threads) as pool:
-        for path, key, reason in pool.map(one, list(dict.fromkeys(images))):
-            if key is None:
-                unreadable[path] = reason or "unreadable"
-            else:
-                keys[path] = key
+        for keyed in pool.map(chunk, chunks):
+            for path, key, reason in keyed:
+                if key is None:
+                    unreadable[path] = reason or "unreadable"
+                else:
+                    keys[path] = key
     return ImageKeys(keys, unreadable)
 
 

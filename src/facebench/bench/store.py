@@ -116,7 +116,7 @@ class ResultStore:
         commit_every: rows buffered before a flush (a crash loses at most this many).
     """
 
-    def __init__(self, folder: str | os.PathLike[str], commit_every: int = 200) -> None:
+    def __init__(self, folder: str | os.PathLike[str], commit_every: int = 1000) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = Path(folder) / "cache.sqlite"
         self.commit_every = commit_every
