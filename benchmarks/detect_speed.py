@@ -28,7 +28,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--detectors", default="all", help="comma-separated names, or all")
+    parser.add_argument(
+        "--detectors", default="all", help="comma-separated names (NAME@ENGINE picks an engine), or all"
+    )
     parser.add_argument("--lfw-images", type=int, default=40, help="LFW images timed per detector")
     parser.add_argument("--crowd-repeats", type=int, default=10, help="timed runs on the crowd photo")
     parser.add_argument("--batch", type=int, default=8, help="images per detect_batch call")
@@ -56,11 +58,17 @@ def main() -> None:
     step = max(1, len(people) // args.lfw_images)
     lfw = [facebench.load_image(sorted(p.glob("*.jpg"))[0]) for p in people[::step][: args.lfw_images]]
     crowd = facebench.load_image(home / "data" / "demo" / "retinaface_curve" / "test.jpg")
-    names = list_detectors() if args.detectors == "all" else args.detectors.split(",")
+    # "all" adds RetinaFace on eager PyTorch beside its default ONNX Runtime engine
+    names = (
+        [*list_detectors(), "retinaface_mnet025@torch"]
+        if args.detectors == "all"
+        else args.detectors.split(",")
+    )
 
     results = []
     for name in names:
-        detector = create(name, threads=args.threads)
+        model, _, engine = name.partition("@")
+        detector = create(model, threads=args.threads, **({"engine": engine} if engine else {}))
         for image in (lfw[0], crowd, lfw[1]):  # warm-up: sessions, caches, anchor grids
             detector.detect(image)
         row: dict[str, object] = {"detector": name, "input_size": str(detector.input_size)}

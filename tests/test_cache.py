@@ -33,9 +33,9 @@ class CountingExecutor(LocalExecutor):
     def computed(self) -> list[Path]:
         return self.calls[0] if self.calls else []
 
-    def run(self, job, items):
-        self.calls.append([item.path for item in items])
-        yield from super().run(job, items)
+    def run_jobs(self, jobs, items):
+        self.calls.append([item.path for job_items in items for item in job_items])
+        yield from super().run_jobs(jobs, items)
 
 
 @pytest.fixture
@@ -269,6 +269,8 @@ def test_eval_lfw_twice_into_one_folder_keeps_both_runs_and_their_comparison(tmp
     chosen = lines[0:15] + lines[300:315] + lines[600:615] + lines[900:915]
     (mini / "pairs.txt").write_text("2\t15\n" + "\n".join(chosen) + "\n")
     out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text('{"runs": [], "environment": {}}')  # the old format: set aside
     runner = CliRunner()
     for recognizer in ("mobilefacenet_tflite", "edgeface_xxs_q"):
         result = runner.invoke(
@@ -280,3 +282,22 @@ def test_eval_lfw_twice_into_one_folder_keeps_both_runs_and_their_comparison(tmp
     (comparison,) = payload["comparisons"]
     assert {comparison["first"], comparison["second"]} == {r["pipeline"] for r in payload["runs"]}
     assert "McNemar" in result.output
+    assert json.loads((out / "results.old.json").read_text()) == {"runs": [], "environment": {}}
+
+
+def test_two_detectors_decode_each_image_once(small_pairs, tmp_path, monkeypatch):
+    import facebench.bench.executor as executor_module
+
+    reads = []
+    genuine = executor_module._read
+
+    def counting(item, fit):
+        reads.append(item.path)
+        return genuine(item, fit)
+
+    monkeypatch.setattr(executor_module, "_read", counting)
+    result = _run(small_pairs, tmp_path / "run", CountingExecutor(), detectors=("yunet", "retinaface_mnet025"))
+    assert len(result.runs) == 2
+    assert sorted(reads) == sorted(small_pairs.images)  # one read and decode per image for both
+    alone = _run(small_pairs, tmp_path / "alone", CountingExecutor(), detectors=("retinaface_mnet025",))
+    assert alone.runs[0].correct.tolist() == result.run(alone.runs[0].pipeline).correct.tolist()

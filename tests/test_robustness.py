@@ -318,7 +318,7 @@ def test_output_files_are_replaced_atomically(tmp_path):
 def test_benchmark_refuses_bad_input_before_any_work(tmp_path, arguments, message, monkeypatch):
     import facebench.bench.engine as engine
 
-    monkeypatch.setattr(engine, "run_job", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(engine, "run_jobs", lambda *a, **k: pytest.fail("work started"))
     result = CliRunner().invoke(app, ["benchmark", *arguments, "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output

@@ -368,14 +368,13 @@ def eval_lfw(
     its earlier one), and the paired McNemar tests are recomputed over all of them.
     """
     from facebench.bench.engine import run_benchmark
-    from facebench.bench.results import load_results
     from facebench.datasets import load_lfw_pairs
     from facebench.report import write_all
 
     try:
         _check_names((detector,), (recognizer,), (align,), None, None)
         check_writable_folder(out, "--out")
-        previous = load_results(out) if (out / "results.json").is_file() else None
+        previous = _previous_results(out)
         pairs = load_lfw_pairs(data_root)
         options: dict[str, Any] = {"normalize": normalize}
         result = run_benchmark(
@@ -414,6 +413,21 @@ def eval_lfw(
                 f"{comparison.only_second_correct} discordant pairs)"
             )
     _report_image_failures(result)
+
+
+def _previous_results(out: Path) -> Any:
+    """The results already in ``out`` to add this run to; a file of an older format is set aside."""
+    from facebench.bench.results import load_results
+
+    if not (out / "results.json").is_file():
+        return None
+    try:
+        return load_results(out)
+    except (ValueError, KeyError, TypeError) as error:
+        kept = out / "results.old.json"
+        (out / "results.json").replace(kept)
+        _report_failure("warning", f"{out / 'results.json'} could not be read ({error}); kept as {kept}")
+        return None
 
 
 def _report_image_failures(result: Any) -> None:

@@ -33,7 +33,7 @@ from facebench.bench.results import (
     _pack,
     compare,
 )
-from facebench.bench.stages import JobOutput, key_images, run_job
+from facebench.bench.stages import JobOutput, key_images, run_jobs
 from facebench.bench.store import ResultStore, config_digest
 from facebench.datasets.lfw import VerificationPairs
 from facebench.image import display_name
@@ -310,23 +310,18 @@ def run_benchmark(
     fingerprint = environment_fingerprint(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     keys = key_images(images)
-    outputs: list[JobOutput] = []
-    seconds: list[float] = []
     with ResultStore(out_dir) as store:
-        for job in plan.jobs:
-            started = time.perf_counter()
-            outputs.append(
-                run_job(
-                    job,
-                    keys,
-                    store,
-                    pool=pool,
-                    executor=executor,
-                    environment=fingerprint,
-                    show_progress=show_progress,
-                )
-            )
-            seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        outputs = run_jobs(
+            plan.jobs,
+            keys,
+            store,
+            pool=pool,
+            executor=executor,
+            environment=fingerprint,
+            show_progress=show_progress,
+        )
+        seconds = [time.perf_counter() - started] * len(plan.jobs)  # the jobs ran interleaved
         costs = measure_costs(plan, outputs, images, store, pool, fingerprint) if measure_cost else {}
     runs = []
     for planned in plan.pipelines:

@@ -117,17 +117,50 @@ class LocalExecutor:
         self.chunk_size = chunk_size
 
     def run(self, job: DetectorJob, items: Sequence[WorkItem]) -> Iterator[ImageOutcome]:
-        detector = self.pool.get(job.detector)
-        recognizers = [self.pool.get(embed.recognizer) for embed in job.embeds]
-        fit = detector.decode_fit()
-        chunks = [items[i : i + self.chunk_size] for i in range(0, len(items), self.chunk_size)]
+        for _, outcome in self.run_jobs([job], [items]):
+            yield outcome
+
+    def run_jobs(
+        self, jobs: Sequence[DetectorJob], items: Sequence[Sequence[WorkItem]]
+    ) -> Iterator[tuple[int, ImageOutcome]]:
+        """Every job's items, chunk by chunk over the images they share: each image is read and
+        decoded once for all detectors that decode it at the same size (``decode_fit``)."""
+        detectors = [self.pool.get(job.detector) for job in jobs]
+        recognizers = [[self.pool.get(embed.recognizer) for embed in job.embeds] for job in jobs]
+        fits = [detector.decode_fit() for detector in detectors]
+        wanted: dict[str, dict[int, WorkItem]] = {}  # image key → job → its item, in image order
+        for index, job_items in enumerate(items):
+            for item in job_items:
+                wanted.setdefault(item.key, {})[index] = item
+        order = list(wanted)
+        chunks = [order[i : i + self.chunk_size] for i in range(0, len(order), self.chunk_size)]
+
+        def submit(chunk: list[str]) -> list[dict[tuple[int, int] | None, Future[_Decoded]]]:
+            decoded = []
+            for key in chunk:
+                futures: dict[tuple[int, int] | None, Future[_Decoded]] = {}
+                for index, item in wanted[key].items():
+                    if fits[index] not in futures:
+                        futures[fits[index]] = decoders.submit(_read, item, fits[index])
+                decoded.append(futures)
+            return decoded
+
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="facebench-decode") as decoders:
-            queued: deque[list[Future[_Decoded]]] = deque()
-            for index, chunk in enumerate(chunks):
-                while len(queued) < 2 and index + len(queued) < len(chunks):  # this chunk and the next
-                    queued.append([decoders.submit(_read, item, fit) for item in chunks[index + len(queued)]])
-                decoded = [future.result() for future in queued.popleft()]
-                yield from self._process(job, detector, recognizers, chunk, decoded)
+            queued: deque[list[dict[tuple[int, int] | None, Future[_Decoded]]]] = deque()
+            for position, chunk in enumerate(chunks):
+                while len(queued) < 2 and position + len(queued) < len(chunks):  # this chunk and the next
+                    queued.append(submit(chunks[position + len(queued)]))
+                futures = queued.popleft()
+                for index, job in enumerate(jobs):
+                    members = [i for i, key in enumerate(chunk) if index in wanted[key]]
+                    if not members:
+                        continue
+                    job_items = [wanted[chunk[i]][index] for i in members]
+                    decoded = [futures[i][fits[index]].result() for i in members]
+                    for outcome in self._process(
+                        job, detectors[index], recognizers[index], job_items, decoded
+                    ):
+                        yield index, outcome
 
     def _process(
         self,

@@ -36,7 +36,7 @@ from facebench.bench.records import DetectionRecord, EmbeddingRecord, RecordErro
 from facebench.bench.results import StageLatency
 from facebench.bench.store import ResultStore, content_key
 from facebench.errors import ImageError
-from facebench.image import display_name, read_image_file
+from facebench.image import read_image_file
 from facebench.types import Face
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "embed_images",
     "key_images",
     "run_job",
+    "run_jobs",
 ]
 
 #: bumped when a stage's own code (central-face choice, crop handling, record layout) changes
@@ -156,19 +157,22 @@ def _progress(show: bool) -> Progress:
     )
 
 
-def run_job(
-    job: DetectorJob,
-    keys: ImageKeys,
-    store: ResultStore,
-    *,
-    pool: ModelPool,
-    executor: Executor | None = None,
-    environment: str,
-    show_progress: bool = True,
-    measure_latency: bool = True,
-) -> JobOutput:
-    """Detect and embed every keyed image for ``job``, computing only what the store lacks."""
-    executor = executor or LocalExecutor(pool)
+@dataclass
+class _JobState:
+    """A job's store configurations, what the store already holds, and what is left to compute."""
+
+    job: DetectorJob
+    dconfig: str
+    econfigs: list[str]
+    batches: list[int]
+    detections: dict[str, DetectionRecord]
+    embeddings: list[dict[str, EmbeddingRecord]]
+    items: list[WorkItem]
+    errors: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def _prepare(job: DetectorJob, keys: ImageKeys, store: ResultStore, pool: ModelPool) -> _JobState:
     detector = pool.get(job.detector)
     recognizers = [pool.get(embed.recognizer) for embed in job.embeds]
     dconfig = detect_config(store, detector)
@@ -181,7 +185,7 @@ def run_job(
     embeddings = [
         _decoded(store.get_many("embed", config, unique), EmbeddingRecord.decode) for config in econfigs
     ]
-    first_path = {}
+    first_path: dict[str, Path] = {}
     for path, key in keys.keys.items():
         first_path.setdefault(key, Path(path))
     items = []
@@ -191,58 +195,111 @@ def run_job(
         missing = tuple(e for e in range(len(job.embeds)) if key not in embeddings[e]) if needs_face else ()
         if detection is None or missing:
             items.append(WorkItem(first_path[key], key, detection, missing))
-    errors: dict[str, str] = {}
-    unreadable: dict[str, str] = {}
     batches = [recognizer.batch_size for recognizer in recognizers]
-    label = f"{job.detector.label} → " + ", ".join(f"{e.recognizer.label} ({e.method})" for e in job.embeds)
-    with _progress(show_progress) as progress:
-        task = progress.add_task(label or job.detector.label, total=len(items))
-        for outcome in executor.run(job, items):
-            _store(outcome, store, dconfig, econfigs, batches, environment, detections, embeddings, errors)
-            if outcome.unreadable is not None:
-                unreadable[outcome.item.key] = outcome.unreadable
-            progress.advance(task)
-    store.commit()
+    return _JobState(job, dconfig, econfigs, batches, detections, embeddings, items)
+
+
+def _finish(state: _JobState, keys: ImageKeys) -> JobOutput:
     output = JobOutput(
-        dconfig,
-        econfigs,
-        {path: detections[key] for path, key in keys.keys.items() if key in detections},
-        [{path: e[key] for path, key in keys.keys.items() if key in e} for e in embeddings],
-        {path: errors[key] for path, key in keys.keys.items() if key in errors},
+        state.dconfig,
+        state.econfigs,
+        {path: state.detections[key] for path, key in keys.keys.items() if key in state.detections},
+        [{path: e[key] for path, key in keys.keys.items() if key in e} for e in state.embeddings],
+        {path: state.errors[key] for path, key in keys.keys.items() if key in state.errors},
         {
             **keys.unreadable,
-            **{path: unreadable[key] for path, key in keys.keys.items() if key in unreadable},
+            **{path: state.unreadable[key] for path, key in keys.keys.items() if key in state.unreadable},
         },
     )
     for path in output.unreadable:
         output.detections[path] = DetectionRecord(Status.UNREADABLE)
-    if measure_latency:
-        _latencies(job, output, keys, store, executor, environment, detections, batches)
     return output
 
 
-def _store(
-    outcome: ImageOutcome,
+def run_jobs(
+    jobs: Sequence[DetectorJob],
+    keys: ImageKeys,
     store: ResultStore,
-    dconfig: str,
-    econfigs: list[str],
-    batches: list[int],
+    *,
+    pool: ModelPool,
+    executor: Executor | None = None,
     environment: str,
-    detections: dict[str, DetectionRecord],
-    embeddings: list[dict[str, EmbeddingRecord]],
-    errors: dict[str, str],
-) -> None:
+    show_progress: bool = True,
+    measure_latency: bool = True,
+) -> list[JobOutput]:
+    """Detect and embed every keyed image for each job, computing only what the store lacks.
+
+    An executor with ``run_jobs`` gets every job at once (the local one decodes each image once
+    for all detectors); any other runs them one after the other.
+    """
+    executor = executor or LocalExecutor(pool)
+    states = [_prepare(job, keys, store, pool) for job in jobs]
+    total = sum(len(state.items) for state in states)
+    with _progress(show_progress) as progress:
+        task = progress.add_task(" · ".join(_label(job) for job in jobs) or "stages", total=total)
+        if hasattr(executor, "run_jobs"):
+            stream = executor.run_jobs(jobs, [state.items for state in states])
+        else:
+            stream = (
+                (i, o)
+                for i, (job, s) in enumerate(zip(jobs, states, strict=True))
+                for o in executor.run(job, s.items)
+            )
+        for index, outcome in stream:
+            state = states[index]
+            _store(outcome, store, state, environment)
+            progress.advance(task)
+    store.commit()
+    outputs = [_finish(state, keys) for state in states]
+    if measure_latency:
+        for state, output in zip(states, outputs, strict=True):
+            _latencies(state.job, output, keys, store, executor, environment, state.detections, state.batches)
+    return outputs
+
+
+def run_job(
+    job: DetectorJob,
+    keys: ImageKeys,
+    store: ResultStore,
+    *,
+    pool: ModelPool,
+    executor: Executor | None = None,
+    environment: str,
+    show_progress: bool = True,
+    measure_latency: bool = True,
+) -> JobOutput:
+    """`run_jobs` for one job."""
+    return run_jobs(
+        [job],
+        keys,
+        store,
+        pool=pool,
+        executor=executor,
+        environment=environment,
+        show_progress=show_progress,
+        measure_latency=measure_latency,
+    )[0]
+
+
+def _label(job: DetectorJob) -> str:
+    return f"{job.detector.label} → " + ", ".join(f"{e.recognizer.label} ({e.method})" for e in job.embeds)
+
+
+def _store(outcome: ImageOutcome, store: ResultStore, state: _JobState, environment: str) -> None:
     key = outcome.item.key
     if outcome.unreadable is not None:
-        return  # named in the results, never stored: decoding it again costs next to nothing
+        # named in the results, never stored: decoding it again costs next to nothing
+        state.unreadable[key] = outcome.unreadable
+        return
+    dconfig, econfigs = state.dconfig, state.econfigs
     if outcome.detection is not None:  # valid even when a later step of this image raised
         store.put("detect", dconfig, key, outcome.detection.encode())
-        detections[key] = outcome.detection
+        state.detections[key] = outcome.detection
         if outcome.detect_ms is not None:
             store.put_latency("detect", dconfig, environment, outcome.detect_batch, key, outcome.detect_ms)
     for index, record in outcome.embeddings.items():
         store.put("embed", econfigs[index], key, record.encode())
-        embeddings[index][key] = record
+        state.embeddings[index][key] = record
         if index in outcome.embed_ms:
             store.put_latency(
                 "embed",
@@ -255,7 +312,7 @@ def _store(
         if index in outcome.align_ms:
             store.put_latency("align", econfigs[index], environment, 1, key, outcome.align_ms[index])
     if outcome.error is not None:
-        errors[key] = outcome.error
+        state.errors[key] = outcome.error
 
 
 def _summary(
@@ -404,8 +461,3 @@ def embed_images(
         )
     vectors = {path: r.vector for path, r in output.embeddings[0].items() if r.vector is not None}
     return vectors, output
-
-
-def describe_errors(errors: dict[str, str]) -> list[tuple[str, str]]:
-    """(display name, reason) of each failed image, for logs and errors.csv."""
-    return [(display_name(path), reason) for path, reason in errors.items()]

@@ -27,7 +27,7 @@ from facebench.zoo.store import ModelStore, default_store
 __all__ = ["WeightUnpickler", "load_npy_bytes", "load_npy_verified", "load_torch_weights"]
 
 
-def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
+def _text_encode(text: str, encoding: str = "utf-8") -> bytes:
     """``_codecs.encode`` as numpy's Python-2 compatible pickles use it: str → bytes, text codecs only."""
     if not isinstance(text, str) or codecs.lookup(encoding).name not in ("latin-1", "iso8859-1", "utf-8"):
         raise pickle.UnpicklingError(f"refused _codecs.encode({type(text).__name__}, {encoding!r})")
@@ -40,7 +40,7 @@ def _numpy_globals() -> dict[tuple[str, str], Any]:
     except ImportError:  # numpy 1.x
         from numpy.core import multiarray
 
-    allowed: dict[tuple[str, str], Any] = {("_codecs", "encode"): _latin1_encode}
+    allowed: dict[tuple[str, str], Any] = {("_codecs", "encode"): _text_encode}
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed[(module, "_reconstruct")] = multiarray._reconstruct
         allowed[(module, "scalar")] = multiarray.scalar

@@ -182,21 +182,29 @@ class ModelStore:
             ModelNotFoundError: no copy anywhere and no download possible.
         """
         card = get_card(card) if isinstance(card, str) else card
-        weight_file = card.file(filename)
+        return self._locate(card, card.file(filename), path, check=True)
+
+    def _locate(
+        self, card: WeightCard, weight_file: WeightFile, path: str | os.PathLike[str] | None, *, check: bool
+    ) -> Path:
+        """Where the file is; a copy found as-is is hashed here only with ``check`` (files this
+        store unpacks or downloads are always verified before they are returned)."""
         if path is not None:
             explicit = Path(path).expanduser()
             if not explicit.is_file():
                 raise ModelNotFoundError(
                     f"model '{card.name}': the explicit path {explicit} for {weight_file.filename} is not a file"
                 )
-            self.check(explicit, card, weight_file)
+            if check:
+                self.check(explicit, card, weight_file)
             return explicit
 
         found = self._find_local(card, weight_file)
         if found is not None:
             local, is_archive = found
             if not is_archive:
-                self.check(local, card, weight_file)
+                if check:
+                    self.check(local, card, weight_file)
                 return local
             return self._unpack(local, card, weight_file)
 
@@ -225,7 +233,8 @@ class ModelStore:
         """
         card = get_card(card) if isinstance(card, str) else card
         weight_file = card.file(filename)
-        resolved = self.resolve(card, filename, path=path)
+        # hashed once, as read: the bytes checked are the bytes returned
+        resolved = self._locate(card, weight_file, path, check=False)
         data = resolved.read_bytes()
         actual = sha256_bytes(data)
         if actual != weight_file.sha256:
