@@ -235,7 +235,8 @@ def test_batched_retinaface_matches_one_image_at_a_time(lfw_root):
 
     pairs = load_lfw_pairs()
     images = [decode_image(path) for path in pairs.images[:8]]  # LFW: all 250×250
-    detector = create("retinaface_mnet025")
+    detector = create("retinaface_mnet025", batch_size=8)
+    assert detector.config["batch_size"] == 8 and create("yunet", batch_size=8).batch_size == 1
     batched = detector.detect_decoded(images)
     for decoded, faces in zip(images, batched, strict=True):
         alone = detector.detect_faces(decoded.rgb)
@@ -296,8 +297,21 @@ def test_two_detectors_decode_each_image_once(small_pairs, tmp_path, monkeypatch
         return genuine(item, fit)
 
     monkeypatch.setattr(executor_module, "_read", counting)
-    result = _run(small_pairs, tmp_path / "run", CountingExecutor(), detectors=("yunet", "retinaface_mnet025"))
+    result = _run(
+        small_pairs, tmp_path / "run", CountingExecutor(), detectors=("yunet", "retinaface_mnet025")
+    )
     assert len(result.runs) == 2
     assert sorted(reads) == sorted(small_pairs.images)  # one read and decode per image for both
     alone = _run(small_pairs, tmp_path / "alone", CountingExecutor(), detectors=("retinaface_mnet025",))
     assert alone.runs[0].correct.tolist() == result.run(alone.runs[0].pipeline).correct.tolist()
+
+
+def test_a_detector_engine_is_chosen_by_name_and_recorded():
+    from facebench.bench.plan import plan_grid
+
+    plan = plan_grid(
+        ("retinaface_mnet025@torch",), ("mobilefacenet_tflite",), ("similarity",), pool=ModelPool()
+    )
+    (planned,) = plan.pipelines
+    assert planned.pipeline.name == "retinaface_mnet025@torch+similarity+mobilefacenet_tflite"
+    assert dict(plan.jobs[0].detector.options)["engine"] == "torch"

@@ -266,14 +266,14 @@ def test_a_file_swapped_after_resolve_is_never_parsed(tmp_path, temporary_card, 
     card = temporary_card("test_swap_npy", buffer.getvalue(), "w.npy")
     store = ModelStore(tmp_path / "home", tmp_path / "cache", allow_download=False)
     marker = tmp_path / "pwned"
-    original_resolve = ModelStore.resolve
+    original_locate = ModelStore._locate
 
-    def resolve_then_swap(self, *args, **kwargs):
-        path = original_resolve(self, *args, **kwargs)
-        path.write_bytes(_evil_npy(marker))  # the attacker wins the race right after the check
+    def locate_then_swap(self, *args, **kwargs):
+        path = original_locate(self, *args, **kwargs)
+        path.write_bytes(_evil_npy(marker))  # the attacker wins the race right after the file is found
         return path
 
-    monkeypatch.setattr(ModelStore, "resolve", resolve_then_swap)
+    monkeypatch.setattr(ModelStore, "_locate", locate_then_swap)
     with pytest.raises(ChecksumMismatchError):
         load_npy_verified(card.name, store=store)
     assert not marker.exists()

@@ -407,10 +407,14 @@ def eval_lfw(
     )
     for comparison in merged.comparisons:
         if record.pipeline in (comparison.first, comparison.second):
+            mine_first = comparison.first == record.pipeline
+            other = comparison.second if mine_first else comparison.first
+            mine, theirs = (comparison.only_first_correct, comparison.only_second_correct)[
+                :: 1 if mine_first else -1
+            ]
             print(
-                f"  vs {comparison.second if comparison.first == record.pipeline else comparison.first}: "
-                f"McNemar p = {comparison.p_value:.2g} ({comparison.only_first_correct} vs "
-                f"{comparison.only_second_correct} discordant pairs)"
+                f"  vs {other}: McNemar p = {comparison.p_value:.2g} (this run alone right on {mine} pairs, "
+                f"the other alone on {theirs})"
             )
     _report_image_failures(result)
 
@@ -444,7 +448,12 @@ def benchmark_command(
     dataset: Annotated[
         str, typer.Option(help="Pair dataset: lfw, lfw_view1, cfp_ff, cfp_fp or csv:<file>.")
     ] = "lfw",
-    detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors.")] = None,
+    detectors: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated detectors; NAME@ENGINE picks an engine (retinaface_mnet025@torch)."
+        ),
+    ] = None,
     recognizers: Annotated[
         str | None,
         typer.Option(
@@ -525,8 +534,15 @@ def _check_names(
     from facebench.detectors.registry import DETECTORS
     from facebench.recognizers.registry import RECOGNIZERS
 
-    for name in detectors:
+    for text in detectors:
+        name, engine = parse_recognizer(text)
         DETECTORS.check(name)
+        if engine is not None and ":" not in name:
+            offered = getattr(DETECTORS.get(name), "engines", ())
+            if engine not in offered:
+                raise FacebenchError(
+                    f"detector {name} runs on {', '.join(offered) or 'one engine only'}, not {engine!r}"
+                )
     for text in recognizers:
         name, engine = parse_recognizer(text)
         RECOGNIZERS.check(name)
@@ -613,8 +629,16 @@ def eval_detection(
     if dataset != "widerface":
         raise _fail(f"Expected --dataset to be widerface, but got {dataset!r}")
     try:
+        from facebench.bench.plan import parse_recognizer
+
         data = load_widerface_val(data_root)
-        model = create_detector(detector, input_size=input_size, score_threshold=score_threshold)
+        name, engine = parse_recognizer(detector)  # NAME@ENGINE, as in benchmark
+        model = create_detector(
+            name,
+            input_size=input_size,
+            score_threshold=score_threshold,
+            **({"engine": engine} if engine else {}),
+        )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
     record = evaluate_widerface(model, data, out)

@@ -197,7 +197,7 @@ class LocalExecutor:
             stop = start + 1
             while (
                 stop < len(todo)
-                and stop - start < detector.max_batch
+                and stop - start < detector.batch_size
                 and decoded[todo[stop]].image.rgb.shape == shape  # type: ignore[union-attr]
             ):
                 stop += 1

@@ -137,10 +137,11 @@ def check_align(method: str) -> None:
 
 
 def parse_recognizer(text: str) -> tuple[str, str | None]:
-    """``name`` or ``name@engine`` (``edgeface_xs_dequant@onnx``) → (name, engine or ``None``)."""
+    """``name`` or ``name@engine`` (``edgeface_xs_dequant@onnx``, ``retinaface_mnet025@torch``)
+    → (name, engine or ``None``); detectors and recognizers are named alike."""
     name, at, engine = text.rpartition("@") if "@" in text else (text, "", "")
     if at and not engine:
-        raise FacebenchError(f"recognizer {text!r}: name an engine after '@' (torch, onnx, litert)")
+        raise FacebenchError(f"model {text!r}: name an engine after '@' (torch, onnx, litert)")
     return (name, engine or None) if at else (text, None)
 
 
@@ -173,8 +174,10 @@ def plan_grid(
     jobs: list[DetectorJob] = []
     pipelines: list[PlannedPipeline] = []
     skipped: list[Skipped] = []
-    for detector_name in detectors:
-        detector_spec = ModelSpec.of("detector", detector_name, threads=threads)
+    for detector_text in detectors:
+        detector_name, detector_engine = parse_recognizer(detector_text)
+        detector_spec = ModelSpec.of("detector", detector_name, threads=threads, engine=detector_engine)
+        detector_name = detector_spec.label
         detector = pool.get(detector_spec)
         embeds: list[EmbedSpec] = []
         for spec in recognizer_specs:

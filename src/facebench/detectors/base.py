@@ -36,6 +36,8 @@ class Detector(ABC):
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
         refine: a landmark refiner (``facemesh``, ``dlib5``) that recomputes the 5 points;
             ``"none"`` keeps the detector's own; default: the detector's (``dlib5`` for dlib's).
+        batch_size: same-size images per forward pass, up to the model's `max_batch` (default 1:
+            a batched pass rounds differently, and int8 recognizers downstream amplify that).
         store: model store to resolve weights with (default: configured from the environment).
         weights: explicit path of the weight file (still sha256-checked).
     """
@@ -46,7 +48,7 @@ class Detector(ABC):
     #: bumped when a change to this detector's code changes its outputs: cached results of the
     #: old code are then never reused
     code_version: ClassVar[int] = 1
-    #: most same-size images one forward pass takes (1: the graph has its batch size baked in)
+    #: most same-size images one forward pass can take (1: the graph has its batch size baked in)
     max_batch: ClassVar[int] = 1
 
     def __init__(
@@ -59,6 +61,7 @@ class Detector(ABC):
         input_size: InputSize | str | None = None,
         threads: int | None = None,
         refine: str | None = None,
+        batch_size: int = 1,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -72,6 +75,9 @@ class Detector(ABC):
         if max_faces is not None and max_faces < 1:
             raise ValueError(f"`max_faces` must be at least 1 or None, got {max_faces}")
         self.max_faces = max_faces
+        if batch_size < 1:
+            raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
+        self.batch_size = min(int(batch_size), self.max_batch)
         self.min_face_size = float(min_face_size)
         requested = InputSize.parse(input_size if input_size is not None else defaults.input_size)
         self.input_size = InputSize.parse(defaults.input_size) if defaults.fixed_input else requested
@@ -112,7 +118,7 @@ class Detector(ABC):
             # the bytes the outputs came from, and the code that turned them into faces
             "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
             "code_version": self.code_version,
-            "max_batch": self.max_batch,  # a batched forward pass may round differently
+            "batch_size": self.batch_size,  # a batched forward pass may round differently
         }
 
     @abstractmethod
@@ -137,7 +143,7 @@ class Detector(ABC):
         return [self._detect_rgb(image) for image in images]
 
     def detect_decoded(self, images: Sequence[DecodedImage]) -> list[Faces]:
-        """Faces of each decoded image; runs of same-size images share a forward pass (`max_batch`).
+        """Faces of each decoded image; runs of same-size images share a forward pass (`batch_size`).
 
         Decoding is the caller's (the benchmark engine decodes in a thread pool ahead of
         inference), and each image's faces are exactly those `detect_faces` gives up to float
@@ -148,7 +154,7 @@ class Detector(ABC):
         while start < len(images):
             shape = images[start].rgb.shape
             stop = start + 1
-            while stop < len(images) and stop - start < self.max_batch and images[stop].rgb.shape == shape:
+            while stop < len(images) and stop - start < self.batch_size and images[stop].rgb.shape == shape:
                 stop += 1
             group = [decoded.rgb for decoded in images[start:stop]]
             raw = self._detect_rgb_batch(group) if len(group) > 1 else [self._detect_rgb(group[0])]

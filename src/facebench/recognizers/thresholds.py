@@ -19,9 +19,10 @@ class Threshold:
     provenance: str
 
 
-_LFW = "LFW View 2, all 6,000 pairs, detector retinaface_mnet025, alignment similarity, no flip"
+_LFW = "LFW View 2, all 6,000 pairs, detector retinaface_mnet025@torch, alignment similarity, no flip"
 
-# Measured 2026-11-22 with `facebench eval-lfw -d retinaface_mnet025 -r NAME` (facebench 0.1.0);
+# Measured 2026-11-22 with `facebench eval-lfw -d retinaface_mnet025 -r NAME` (facebench 0.1.0, when
+# RetinaFace ran on eager PyTorch; `-d retinaface_mnet025@torch` reproduces that detector today);
 # docs/RESULTS.md has the accuracies beside them.
 DEFAULT_THRESHOLDS: dict[str, Threshold] = {
     "edgeface_xs_q": Threshold(0.23977, _LFW),
