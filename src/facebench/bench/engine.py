@@ -1,7 +1,7 @@
 """The benchmark engine: a detector × alignment × recognizer grid on a pair-verification dataset.
 
-Four pure steps: `plan_grid` expands the grid (and says why a pipeline is skipped), `run_job`
-computes each detector's per-image work through an executor, keeping every detection and
+Four pure steps: `plan_grid` expands the grid (and says why a pipeline is skipped), `run_jobs`
+computes every detector's per-image work through an executor, keeping every detection and
 embedding in the output folder's store, `score` turns a pipeline's embeddings into its metrics
 (LFW protocol: threshold chosen on the other folds; a 95% Wilson interval on every accuracy), and
 `measure_costs` adds size, parameters, GFLOPs, memory and throughput once per model

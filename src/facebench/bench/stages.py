@@ -47,7 +47,6 @@ __all__ = [
     "central_faces",
     "embed_images",
     "key_images",
-    "run_job",
     "run_jobs",
 ]
 
@@ -257,30 +256,6 @@ def run_jobs(
     return outputs
 
 
-def run_job(
-    job: DetectorJob,
-    keys: ImageKeys,
-    store: ResultStore,
-    *,
-    pool: ModelPool,
-    executor: Executor | None = None,
-    environment: str,
-    show_progress: bool = True,
-    measure_latency: bool = True,
-) -> JobOutput:
-    """`run_jobs` for one job."""
-    return run_jobs(
-        [job],
-        keys,
-        store,
-        pool=pool,
-        executor=executor,
-        environment=environment,
-        show_progress=show_progress,
-        measure_latency=measure_latency,
-    )[0]
-
-
 def _label(job: DetectorJob) -> str:
     return f"{job.detector.label} → " + ", ".join(f"{e.recognizer.label} ({e.method})" for e in job.embeds)
 
@@ -416,8 +391,8 @@ def central_faces(
     job = DetectorJob(ModelSpec.of("detector", detector_name, threads=threads), ())
     keys = key_images(paths)
     with ResultStore(folder) as store:
-        output = run_job(
-            job,
+        (output,) = run_jobs(
+            [job],
             keys,
             store,
             pool=pool,
@@ -450,8 +425,8 @@ def embed_images(
         pool.adopt("detector", detector), (EmbedSpec(pool.adopt("recognizer", recognizer), method),)
     )
     with ResultStore(folder) as store:
-        output = run_job(
-            job,
+        (output,) = run_jobs(
+            [job],
             key_images(images),
             store,
             pool=pool,
