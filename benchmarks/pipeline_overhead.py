@@ -66,7 +66,7 @@ def main() -> None:
 
     import facebench
     from facebench.bench.executor import central_face
-    from facebench.bench.plan import parse_recognizer
+    from facebench.bench.plan import parse_model_name
     from facebench.datasets import load_lfw_pairs
     from facebench.detectors import create as create_detector
     from facebench.recognizers import create as create_recognizer
@@ -83,7 +83,7 @@ def main() -> None:
         yn.detect(image)
     cv2_seconds = time.perf_counter() - start
 
-    name, engine = parse_recognizer(args.recognizer)
+    name, engine = parse_model_name(args.recognizer)
     recognizer = create_recognizer(name, threads=args.threads, **({"engine": engine} if engine else {}))
     images = [facebench.load_image(path) for path in paths]
     detector.detect_faces(images[0])

@@ -315,3 +315,21 @@ def test_a_detector_engine_is_chosen_by_name_and_recorded():
     (planned,) = plan.pipelines
     assert planned.pipeline.name == "retinaface_mnet025@torch+similarity+mobilefacenet_tflite"
     assert dict(plan.jobs[0].detector.options)["engine"] == "torch"
+
+
+def test_the_engine_computes_what_a_direct_call_computes(small_pairs, tmp_path):
+    """Bit for bit: decoding, central face, alignment and embedding add nothing of their own."""
+    from facebench.bench.executor import central_face
+    from facebench.bench.stages import embed_images
+    from facebench.detectors import create as create_detector
+    from facebench.recognizers import create as create_recognizer
+
+    detector, recognizer = create_detector("yunet"), create_recognizer("edgeface_xxs_q")
+    vectors, _ = embed_images(
+        detector, recognizer, "similarity", small_pairs.images, tmp_path, show_progress=False
+    )
+    assert len(vectors) == len(small_pairs.images)
+    for path in small_pairs.images:
+        rgb = load_image(path)
+        face = central_face(detector.detect_faces(rgb), rgb.shape[1], rgb.shape[0])
+        np.testing.assert_array_equal(vectors[str(path)], recognizer.embed_faces(rgb, [face])[0])

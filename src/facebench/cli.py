@@ -530,26 +530,14 @@ def _check_names(
     threads: int | None,
 ) -> None:
     """Every grid name and option is valid: raises the first problem, naming the value and the choices."""
-    from facebench.bench.plan import check_align, parse_recognizer
+    from facebench.bench.plan import check_align, check_model_name
     from facebench.detectors.registry import DETECTORS
     from facebench.recognizers.registry import RECOGNIZERS
 
     for text in detectors:
-        name, engine = parse_recognizer(text)
-        DETECTORS.check(name)
-        if engine is not None and ":" not in name:
-            offered = getattr(DETECTORS.get(name), "engines", ())
-            if engine not in offered:
-                raise FacebenchError(
-                    f"detector {name} runs on {', '.join(offered) or 'one engine only'}, not {engine!r}"
-                )
+        check_model_name(DETECTORS, text)
     for text in recognizers:
-        name, engine = parse_recognizer(text)
-        RECOGNIZERS.check(name)
-        if engine is not None and ":" not in name:
-            offered = RECOGNIZERS.get(name).engines
-            if engine not in offered:
-                raise FacebenchError(f"recognizer {name} runs on {', '.join(offered)}, not {engine!r}")
+        check_model_name(RECOGNIZERS, text)
     for method in align:
         check_align(method)
     if degrade not in (None, "none"):
@@ -629,10 +617,10 @@ def eval_detection(
     if dataset != "widerface":
         raise _fail(f"Expected --dataset to be widerface, but got {dataset!r}")
     try:
-        from facebench.bench.plan import parse_recognizer
+        from facebench.bench.plan import parse_model_name
 
         data = load_widerface_val(data_root)
-        name, engine = parse_recognizer(detector)  # NAME@ENGINE, as in benchmark
+        name, engine = parse_model_name(detector)  # NAME@ENGINE, as in benchmark
         model = create_detector(
             name,
             input_size=input_size,

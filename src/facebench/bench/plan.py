@@ -23,7 +23,8 @@ __all__ = [
     "PlannedPipeline",
     "Skipped",
     "check_align",
-    "parse_recognizer",
+    "check_model_name",
+    "parse_model_name",
     "plan_grid",
 ]
 
@@ -136,13 +137,25 @@ def check_align(method: str) -> None:
         )
 
 
-def parse_recognizer(text: str) -> tuple[str, str | None]:
+def parse_model_name(text: str) -> tuple[str, str | None]:
     """``name`` or ``name@engine`` (``edgeface_xs_dequant@onnx``, ``retinaface_mnet025@torch``)
     → (name, engine or ``None``); detectors and recognizers are named alike."""
     name, at, engine = text.rpartition("@") if "@" in text else (text, "", "")
     if at and not engine:
         raise FacebenchError(f"model {text!r}: name an engine after '@' (torch, onnx, litert)")
     return (name, engine or None) if at else (text, None)
+
+
+def check_model_name(registry: Any, text: str) -> None:
+    """Raise now, before any work, when ``NAME`` or ``NAME@ENGINE`` cannot be built from ``registry``."""
+    name, engine = parse_model_name(text)
+    registry.check(name)
+    if engine is not None and ":" not in name:  # a checkpoint's engines are known once it is read
+        offered = getattr(registry.get(name), "engines", ())
+        if engine not in offered:
+            raise FacebenchError(
+                f"{registry.argument} {name} runs on {', '.join(offered) or 'one engine only'}, not {engine!r}"
+            )
 
 
 def plan_grid(
@@ -166,7 +179,7 @@ def plan_grid(
         check_align(method)
     recognizer_specs = []
     for text in recognizers:
-        name, engine = parse_recognizer(text)
+        name, engine = parse_model_name(text)
         options = {**(recognizer_options or {}), "flip": flip, "threads": threads, "degrade": degrade}
         if engine:
             options["engine"] = engine
@@ -175,7 +188,7 @@ def plan_grid(
     pipelines: list[PlannedPipeline] = []
     skipped: list[Skipped] = []
     for detector_text in detectors:
-        detector_name, detector_engine = parse_recognizer(detector_text)
+        detector_name, detector_engine = parse_model_name(detector_text)
         detector_spec = ModelSpec.of("detector", detector_name, threads=threads, engine=detector_engine)
         detector_name = detector_spec.label
         detector = pool.get(detector_spec)
