@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -136,7 +135,9 @@ def measure_memory_many(
     Each probe reads only its own process's resident memory, so running them side by side
     changes no number, only the wall time.
     """
-    width = max(1, parallel or len(os.sched_getaffinity(0)))
+    from facebench.ops.runtime import default_threads
+
+    width = max(1, parallel or default_threads())
     results: list[dict[str, float] | None] = [None] * len(probes)
     for start in range(0, len(probes), width):
         batch = list(enumerate(probes))[start : start + width]

@@ -10,7 +10,6 @@ executor implements the same `Executor.run` and needs no change to planning or s
 
 from __future__ import annotations
 
-import os
 import time
 import traceback
 from collections import deque
@@ -94,8 +93,9 @@ def _describe(error: BaseException, model: str) -> str:
 
 
 def _default_decode_threads() -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(4, cores // 2))
+    from facebench.ops.runtime import default_threads
+
+    return max(1, min(4, default_threads() // 2))
 
 
 class LocalExecutor:
