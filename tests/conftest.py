@@ -25,6 +25,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["FACEBENCH_OFFLINE"] = "1"
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m core`` (the core-only venv, no torch), import only the modules marked core.
+
+    Other modules import optional libraries at their top; collecting them there would fail
+    before the marker could deselect their tests.
+    """
+    if config.getoption("markexpr", "") != "core" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return "pytestmark = pytest.mark.core" not in collection_path.read_text(encoding="utf-8")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         _SKIPPED.append(report.nodeid)

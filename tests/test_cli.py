@@ -84,3 +84,18 @@ def test_detect_all_writes_a_comparison_sheet(demo_crowd, tmp_path):
 
     image = cv2.imread(str(sheet))
     assert image is not None and image.shape[0] > 600 and image.shape[1] > 1200
+
+
+def test_detect_all_reports_a_failing_detector_instead_of_hiding_it(demo_crowd, monkeypatch):
+    from facebench.detectors import detector_class, list_detectors
+
+    def broken(self, image):
+        raise ValueError("a bug in the decoder")
+
+    monkeypatch.setattr(detector_class("haar"), "_detect_rgb", broken)
+    result = runner.invoke(app, ["detect", str(demo_crowd), "--detector", "all", "--json"])
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert [entry["detector"] for entry in summary] == list_detectors()  # none dropped silently
+    (failed,) = [entry for entry in summary if "error" in entry]
+    assert failed == {"detector": "haar", "error": "ValueError: a bug in the decoder"}

@@ -14,6 +14,8 @@ from facebench.zoo import ModelStore, Task, WeightCard, WeightFile, register_car
 from facebench.zoo.download import download_file
 from facebench.zoo.registry import unregister_card
 
+pytestmark = pytest.mark.core  # runs on the core install alone
+
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
 ARCHIVE = bz2.compress(PAYLOAD)
 

@@ -10,6 +10,8 @@ from PIL import Image
 from facebench import ImageError, load_image
 from hostile_corpus import png_with_declared_size
 
+pytestmark = pytest.mark.core  # runs on the core install alone
+
 
 def _save(image: Image.Image, path: Path, **params) -> Path:
     image.save(path, **params)

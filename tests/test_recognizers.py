@@ -160,20 +160,46 @@ def test_dlib_raw_descriptors_use_dlibs_euclidean_metric(faces):
     assert distance < 0.6 < -raw.similarity(vectors[:1], vectors[2:3])[0]
 
 
-def test_every_recognizer_has_a_calibrated_threshold_with_provenance():
+def test_every_recognizer_has_a_threshold_written_by_its_eval_lfw_command():
     from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
 
     assert set(DEFAULT_THRESHOLDS) == set(ALL_RECOGNIZERS)
-    for threshold in DEFAULT_THRESHOLDS.values():
-        assert -1.0 < threshold.value < 1.0 and "LFW" in threshold.provenance
+    for name, threshold in DEFAULT_THRESHOLDS.items():
+        assert threshold.command.startswith("facebench eval-lfw ") and f"-r {name}" in threshold.command
+        assert threshold.command.endswith("--write-threshold") and threshold.pairs == 6000
 
 
-def test_verify_uses_the_calibrated_threshold(lfw_root):
+def test_eval_lfw_write_threshold_sets_what_verify_decides_with(tmp_path, lfw_root, monkeypatch):
+    """The data file is the command's output: the all-pairs threshold of the run, with its pipeline."""
+    from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS, PACKAGE_THRESHOLDS
+
+    packaged = DEFAULT_THRESHOLDS["mobilefacenet_tflite"]
+    monkeypatch.setenv("FACEBENCH_THRESHOLDS", str(tmp_path / "thresholds.json"))
+    lines = (lfw_root.parent / "pairs.txt").read_text().splitlines()[1:]
+    mini = tmp_path / "lfw"
+    mini.mkdir()
+    (mini / "lfw-deepfunneled").symlink_to(lfw_root)
+    (mini / "pairs.txt").write_text("1\t10\n" + "\n".join(lines[0:10] + lines[300:310]) + "\n")
+    arguments = ["eval-lfw", "-d", "yunet", "-r", "mobilefacenet_tflite", "--data-root", str(mini)]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(tmp_path / "out"), "--write-threshold"])
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+    written = DEFAULT_THRESHOLDS["mobilefacenet_tflite"]
+    assert written.value == pytest.approx(run["threshold_all_pairs"], abs=1e-6) != packaged.value
+    assert (written.detector, written.pairs, written.align) == ("yunet", 20, "similarity")
+    assert DEFAULT_THRESHOLDS["edgeface_xs_q"] == json_entry(
+        PACKAGE_THRESHOLDS, "edgeface_xs_q"
+    )  # others kept
+
     bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
-    result = facebench.verify(bush[0], bush[1])
-    from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
+    decided = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", detector="yunet")
+    assert decided.threshold == written.value and decided.same == (decided.score >= written.value)
 
-    assert result.threshold == DEFAULT_THRESHOLDS["edgeface_xs_q"].value and result.same
+
+def json_entry(path, name):
+    from facebench.recognizers.thresholds import Threshold
+
+    return Threshold(**json.loads(path.read_text())["thresholds"][name])
 
 
 def test_a_planted_onnx_export_in_the_cache_is_never_used(faces, tmp_path, monkeypatch):
@@ -220,3 +246,23 @@ def test_onnx_export_key_covers_weights_versions_and_opset(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(torch, "__version__", "0.0.1")
     assert torch_engine._export_key("a" * 64, "m", (3, 112, 112)) != base
+
+
+def test_an_exported_recognizer_runs_as_onnx_file_like_its_source(faces, tmp_path):
+    """`facebench export` writes graph + contract; ``onnx:FILE`` then embeds as the source does."""
+    from facebench.errors import ChecksumMismatchError
+
+    exported = tmp_path / "edgeface_xxs.onnx"
+    result = CliRunner().invoke(app, ["export", "edgeface_xxs_dequant", "--out", str(exported)])
+    assert result.exit_code == 0, result.output
+    source, onnx_file = create("edgeface_xxs_dequant"), create(f"onnx:{exported}")
+    assert onnx_file.template == source.template and onnx_file.embedding_dim == source.embedding_dim
+    rgb, face = faces[0]
+    cosine = float(source.embed_faces(rgb, [face])[0] @ onnx_file.embed_faces(rgb, [face])[0])
+    assert cosine > 0.9999
+    assert onnx_file.config["weights_sha256"] != source.config["weights_sha256"]  # stored apart
+    data = bytearray(exported.read_bytes())
+    data[-1] ^= 0xFF
+    exported.write_bytes(bytes(data))
+    with pytest.raises(ChecksumMismatchError):
+        create(f"onnx:{exported}")

@@ -3,6 +3,8 @@ import pytest
 
 from facebench.types import LANDMARK_NAMES, Face, Faces
 
+pytestmark = pytest.mark.core  # runs on the core install alone
+
 
 def _face(score: float = 0.9, landmarks: bool = True) -> Face:
     marks = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], np.float32) if landmarks else None

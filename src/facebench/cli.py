@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from facebench.atomic import atomic_open, check_writable_folder
 from facebench.errors import FacebenchError, ImageError
+
+if TYPE_CHECKING:
+    from facebench.align import AlignMethod
 
 __all__ = ["app", "main"]
 
@@ -77,7 +80,7 @@ def models_list(
         return
 
     store = default_store()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for card in list_cards(task=task):
         statuses = store.status(card)
         present = all(s.state.value == "ok" for s in statuses) if statuses else card.package is not None
@@ -361,11 +364,20 @@ def eval_lfw(
         Path | None, typer.Option(help="Folder holding pairs.txt (default $FACEBENCH_HOME/data/lfw).")
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder (store and results.json).")] = Path("runs/lfw"),
+    write_threshold: Annotated[
+        bool,
+        typer.Option(
+            "--write-threshold",
+            help="Record this run's all-pairs threshold as the recognizer's default (used by `verify`).",
+        ),
+    ] = False,
 ) -> None:
     """LFW View-2 verification (6,000 pairs, 10 folds) of one pipeline; runs accumulate in OUT/results.json.
 
     Each run joins the results already in OUT (a run of the same pipeline and options replaces
-    its earlier one), and the paired McNemar tests are recomputed over all of them.
+    its earlier one), and the paired McNemar tests are recomputed over all of them. With
+    --write-threshold the all-pairs threshold becomes the recognizer's default in
+    facebench/recognizers/thresholds.json, with the pipeline and this command as its provenance.
     """
     from facebench.bench.engine import run_benchmark
     from facebench.datasets import load_lfw_pairs
@@ -373,6 +385,8 @@ def eval_lfw(
 
     try:
         _check_names((detector,), (recognizer,), (align,), None, None)
+        if write_threshold and not normalize:
+            raise FacebenchError("--write-threshold records cosine thresholds: drop --no-normalize")
         check_writable_folder(out, "--out")
         previous = _previous_results(out)
         pairs = load_lfw_pairs(data_root)
@@ -417,6 +431,36 @@ def eval_lfw(
                 f"the other alone on {theirs})"
             )
     _report_image_failures(result)
+    if write_threshold:
+        _write_threshold(record, recognizer, detector, align, flip, engine)
+
+
+def _write_threshold(
+    record: Any, recognizer: str, detector: str, align: str, flip: bool, engine: str | None
+) -> None:
+    from datetime import date
+
+    import facebench
+    from facebench.recognizers.thresholds import Threshold, write_threshold
+
+    name = recognizer.partition("@")[0]
+    command = f"facebench eval-lfw -d {detector} -r {recognizer} --align {align}" + (
+        " --flip" if flip else ""
+    )
+    command += (f" --engine {engine}" if engine else "") + " --write-threshold"
+    threshold = Threshold(
+        value=round(float(record.threshold_all_pairs), 6),
+        dataset="lfw",
+        pairs=int(record.pairs),
+        detector=detector,
+        align=align,
+        flip=flip,
+        measured=date.today().isoformat(),
+        facebench_version=facebench.__version__,
+        command=command,
+    )
+    path = write_threshold(name, threshold)
+    print(f"default threshold of {name} is now {threshold.value} (written to {path})")
 
 
 def _previous_results(out: Path) -> Any:
@@ -512,14 +556,16 @@ def benchmark_command(
         raise _fail(str(error)) from None
     from facebench.report import write_all
 
-    write_all(result, out, pairs=pairs, example_detectors=detector_names)
+    written = write_all(result, out, pairs=pairs, example_detectors=detector_names)
     print((out / "README.md").read_text())
     _report_image_failures(result)
-    err.print(
-        f"results in {out}/: results.json, results.csv, errors.csv, scores/, README.md, charts/, "
-        "aligned_examples/, report.html",
-        highlight=False,
-    )
+    entries = []  # what was written, as the top-level names of OUT (folders once, with a slash)
+    for path in written:
+        relative = Path(path).relative_to(out).parts
+        entry = relative[0] + ("/" if len(relative) > 1 else "")
+        if entry not in entries:
+            entries.append(entry)
+    err.print(f"results in {out}/: {', '.join(entries)}", highlight=False)
 
 
 def _check_names(
@@ -586,8 +632,12 @@ def eval_identification(
     try:
         data = load_identity_folders(data_root, min_images)
         record = run_identification(
-            data, create_detector(detector), create_recognizer(recognizer), align, out
-        )  # type: ignore[arg-type]
+            data,
+            create_detector(detector),
+            create_recognizer(recognizer),
+            cast("AlignMethod", align),  # the recognizer checks it names a method it offers
+            out,
+        )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
     print(
@@ -719,7 +769,10 @@ def export_command(
     out_file: Annotated[Path, typer.Option("--out", help="The .onnx file to write.")],
     export_format: Annotated[str, typer.Option("--format", help="Only onnx.")] = "onnx",
 ) -> None:
-    """Export a PyTorch recognizer to ONNX (dynamic batch axis, NCHW float input)."""
+    """Export a PyTorch recognizer to ONNX (dynamic batch axis, NCHW float input), with its contract.
+
+    The graph runs as ``-r onnx:FILE`` on the core install alone (no torch).
+    """
     from facebench.ops.torch_engine import export_onnx
     from facebench.recognizers import create as create_recognizer
 
@@ -737,10 +790,20 @@ def export_command(
             else ""
         )
         raise _fail(f"{name} is not a float PyTorch model, so it cannot be exported{hint}")
+    from facebench.recognizers.onnx_file import write_onnx_sidecar
+
     template = model.template
     export_onnx(runner.module, (3, template.height, template.width), out_file)
+    sidecar = write_onnx_sidecar(
+        out_file,
+        source=name,
+        source_sha256=[weight_file.sha256 for weight_file in model.card.files],
+        preprocess=model.card.preprocess,
+        native_metric=model.native_metric,
+    )
     out.print(
-        f"wrote {out_file} (input 'input' N×3×{template.height}×{template.width}, output 'embedding' N×{model.embedding_dim})"
+        f"wrote {out_file} (input 'input' N×3×{template.height}×{template.width}, output 'embedding' "
+        f"N×{model.embedding_dim}) and its contract {sidecar.name}; use it as -r onnx:{out_file}"
     )
 
 
@@ -753,6 +816,7 @@ def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | 
 
     from facebench.detectors import create, list_detectors
     from facebench.draw import draw_faces
+    from facebench.errors import MissingExtraError, ModelNotFoundError
     from facebench.image import load_image
 
     if len(images) != 1:
@@ -761,16 +825,26 @@ def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | 
         rgb = load_image(images[0])
     except ImageError as error:
         raise _fail(str(error)) from None
-    panels, summary = [], []
+    panels: list[Any] = []
+    summary: list[dict[str, Any]] = []
+    failed = 0
     for name in list_detectors():
         try:
             faces = create(name, **options).detect(rgb)
-        except (FacebenchError, ImportError, ValueError) as error:
-            err.print(f"[yellow]{name} skipped:[/] {error}", highlight=False)
+        except (MissingExtraError, ModelNotFoundError) as error:
+            # not installed here: said, listed in the JSON with its reason, and not a failure
+            err.print(f"[yellow]{name} not available:[/] {error}", highlight=False)
+            summary.append({"detector": name, "unavailable": str(error)})
+            continue
+        except (FacebenchError, ValueError) as error:  # a detector that fails here is a finding
+            err.print(f"[bold red]{name} failed:[/] {error}", highlight=False)
+            summary.append({"detector": name, "error": f"{type(error).__name__}: {error}"})
+            failed += 1
             continue
         summary.append({"detector": name, "faces": [face.to_dict() for face in faces]})
         panels.append(draw_faces(rgb, faces, label=f"{name}: {len(faces)}"))
-        out.print(f"{name}: {len(faces)} face(s)", highlight=False)
+        if not as_json:
+            out.print(f"{name}: {len(faces)} face(s)", highlight=False)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     if save is not None and panels:
@@ -789,6 +863,8 @@ def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | 
         if not cv2.imwrite(str(save), sheet[..., ::-1]):
             raise _fail(f"could not write {save}")
         err.print(f"comparison sheet written to {save}", highlight=False)
+    if failed:
+        raise _fail(f"{failed} detector(s) failed on {images[0]}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -857,8 +933,26 @@ def train_detector_command(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A missing optional dependency ends any command with the one line that names its extra
+    (``retinaface_mnet025 needs torch: pip install "facebench[torch]"``), not a traceback.
+    """
+    import logging
+
+    from facebench._log import logger
+    from facebench.errors import MissingExtraError
+
+    # the library logs and never prints; the command line shows its warnings on stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        app()
+    except MissingExtraError as error:
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

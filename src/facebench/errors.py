@@ -13,6 +13,7 @@ __all__ = [
     "DownloadError",
     "FacebenchError",
     "ImageError",
+    "MissingExtraError",
     "ModelNotFoundError",
     "UnknownNameError",
 ]
@@ -67,3 +68,13 @@ class UnknownNameError(FacebenchError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class MissingExtraError(FacebenchError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it."""
+
+    def __init__(self, needed_for: str, module: str, extra: str) -> None:
+        self.needed_for = needed_for
+        self.module = module
+        self.extra = extra
+        super().__init__(f'{needed_for} needs {module}: pip install "facebench[{extra}]"')

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
+from facebench import plugins
 from facebench.errors import UnknownNameError
-from facebench.zoo.registry import suggest
+from facebench.zoo.cards import WeightCard
+from facebench.zoo.registry import register_card, suggest
 
 __all__ = ["Registry"]
 
@@ -27,10 +30,32 @@ class Registry(Generic[T]):
         self._classes: dict[str, type[T]] = {}
         self._resolvers: dict[str, Any] = {}
 
-    def register(self, cls: type[T]) -> type[T]:
-        """Class decorator: make ``cls`` buildable as ``create(cls.name)``."""
-        self.add(cls.name, cls)  # type: ignore[attr-defined]
-        return cls
+    @overload
+    def register(self, cls: type[T], *, card: WeightCard | None = None) -> type[T]: ...
+    @overload
+    def register(
+        self, cls: None = None, *, card: WeightCard | None = None
+    ) -> Callable[[type[T]], type[T]]: ...
+
+    def register(
+        self, cls: type[T] | None = None, *, card: WeightCard | None = None
+    ) -> type[T] | Callable[[type[T]], type[T]]:
+        """Class decorator: make ``cls`` buildable as ``create(cls.name)``.
+
+        ``@register(card=CARD)`` also registers the weight card declared beside the class and
+        points the class at it (``card_name``): the card is then the only home of the model's
+        files, preprocessing contract and defaults. Several classes may share one card (the
+        engines of one model).
+        """
+
+        def decorate(cls: type[T]) -> type[T]:
+            if card is not None:
+                register_card(card)
+                cls.card_name = card.name  # type: ignore[attr-defined]
+            self.add(cls.name, cls)  # type: ignore[attr-defined]
+            return cls
+
+        return decorate(cls) if cls is not None else decorate
 
     def add(self, name: str, item: type[T]) -> None:
         """Register ``item`` (a class, or any factory or spec) under ``name``."""
@@ -46,10 +71,12 @@ class Registry(Generic[T]):
         self._resolvers[prefix] = factory
 
     def names(self, pattern: str = "*") -> list[str]:
-        """Registered names matching the glob ``pattern``, sorted."""
+        """Registered names matching the glob ``pattern``, sorted (built-ins and plugins)."""
+        plugins.discover()
         return sorted(name for name in self._classes if fnmatch.fnmatch(name, pattern))
 
     def get(self, name: str) -> type[T]:
+        plugins.discover()
         try:
             return self._classes[name]
         except KeyError:
@@ -66,6 +93,7 @@ class Registry(Generic[T]):
         A resolver name (``ckpt:<path>``) is checked for the file's existence only; its sha256
         and contents are checked when it is built.
         """
+        plugins.discover()  # resolvers (ckpt:, onnx:) are registered by model modules
         prefix, colon, argument = name.partition(":")
         if colon and prefix in self._resolvers:
             if not Path(argument).expanduser().is_file():
@@ -74,6 +102,7 @@ class Registry(Generic[T]):
         self.get(name)
 
     def create(self, name: str, **options: Any) -> T:
+        plugins.discover()
         prefix, colon, argument = name.partition(":")
         if colon and prefix in self._resolvers:
             return self._resolvers[prefix](argument, **options)

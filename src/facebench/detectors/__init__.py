@@ -5,15 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from facebench.detectors import blazeface as _blazeface  # noqa: F401  (modules register their detectors)
-from facebench.detectors import dlib_models as _dlib_models  # noqa: F401
-from facebench.detectors import facemesh as _facemesh  # noqa: F401
-from facebench.detectors import haar as _haar  # noqa: F401
-from facebench.detectors import mtcnn as _mtcnn  # noqa: F401
-from facebench.detectors import retinaface as _retinaface  # noqa: F401
-from facebench.detectors import scrfd as _scrfd  # noqa: F401
-from facebench.detectors import yolo_face as _yolo_face  # noqa: F401
-from facebench.detectors import yunet as _yunet  # noqa: F401
 from facebench.detectors.base import Detector as Detector
 from facebench.detectors.refiners import Refiner as Refiner
 from facebench.detectors.refiners import create_refiner as create_refiner

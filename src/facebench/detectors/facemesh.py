@@ -17,6 +17,8 @@ import numpy as np
 from facebench.detectors.refiners import Refiner, register_refiner
 from facebench.ops.blob import to_blob
 from facebench.ops.runtime import litert_interpreter
+from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import MEDIAPIPE, github_raw
 
 __all__ = ["FaceMesh"]
 
@@ -24,10 +26,33 @@ _RIGHT_EYE, _LEFT_EYE, _NOSE_TIP, _MOUTH = (33, 133), (362, 263), 1, (61, 291)
 _ROI_SCALE = 1.5
 
 
-@register_refiner
+FACEMESH_CARD = WeightCard(
+    name="facemesh",
+    task=Task.LANDMARKS,
+    directory="mediapipe_face_landmark",
+    files=(
+        WeightFile(
+            "face_landmark.tflite",
+            "c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1",
+            github_raw(*MEDIAPIPE, "mediapipe/modules/face_landmark/face_landmark.tflite"),
+            size=1241896,
+        ),
+    ),
+    license="Apache-2.0 (Google MediaPipe)",
+    source="google-ai-edge/mediapipe@63e679d:mediapipe/modules/face_landmark/face_landmark.tflite",
+    paper="Kartynnik et al., Real-time Facial Surface Geometry from Monocular Video on Mobile GPUs, 2019",
+    preprocess=Preprocess(
+        input_size=(192, 192), size_policy="crop", color=ColorOrder.RGB, std=(255.0,) * 3, layout="nhwc"
+    ),
+    notes="468 (x,y,z) points in 192-px crop coordinates plus a face-presence logit.",
+)
+
+
+@register_refiner(card=FACEMESH_CARD)
 class FaceMesh(Refiner):
+    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
+
     name: ClassVar[str] = "facemesh"
-    card_name: ClassVar[str] = "facemesh"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

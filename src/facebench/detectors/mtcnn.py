@@ -23,6 +23,8 @@ from facebench.ops.resize import resize_for_model
 from facebench.ops.runtime import run_torch
 from facebench.types import Faces
 from facebench.zoo import load_npy_verified
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import ATEC, github_raw
 
 __all__ = ["Mtcnn"]
 
@@ -73,10 +75,42 @@ def _crops(image: np.ndarray, boxes: np.ndarray, size: int) -> list[np.ndarray]:
     return crops
 
 
-@register_detector
+MTCNN_CARD = WeightCard(
+    name="mtcnn",
+    task=Task.DETECTOR,
+    directory="mtcnn",
+    files=tuple(
+        WeightFile(
+            f"{net}.npy",
+            digest,
+            github_raw(*ATEC, f"face_alignment/mtcnn_pytorch/src/weights/{net}.npy"),
+            size=size,
+        )
+        for net, digest, size in (
+            ("pnet", "03e19e5c473932ab38f5a6308fe6210624006994a687e858d1dcda53c66f18cb", 41271),
+            ("rnet", "5660aad67688edc9e8a3dd4e47ed120932835e06a8a711a423252a6f2c747083", 604651),
+            ("onet", "313141c3646bebb73cb8350a2d5fee4c7f044fb96304b46ccc21aeea8b818f83", 2345483),
+        )
+    ),
+    license="MIT (TropComplique/mtcnn-pytorch); weights converted from the original Caffe MTCNN",
+    source="TropComplique/mtcnn-pytorch weights (copy at iwantgobackhome/Atec_EdgeFace@a9ae3bc)",
+    paper="Zhang et al., Joint Face Detection and Alignment using Multi-task Cascaded CNNs, SPL 2016",
+    preprocess=Preprocess(color=ColorOrder.RGB, mean=(127.5, 127.5, 127.5), std=(128.0, 128.0, 128.0)),
+    notes="Pickled .npy dicts of layer weights: loaded only after the sha256 matched. Stage thresholds 0.6/0.7/0.9, min face 20.",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.9,
+        nms_iou=0.7,
+        input_size="max_side=1280",
+        why="The O-net threshold and final NMS of the authors' cascade.",
+    ),
+)
+
+
+@register_detector(card=MTCNN_CARD)
 class Mtcnn(Detector):
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
+
     name: ClassVar[str] = "mtcnn"
-    card_name: ClassVar[str] = "mtcnn"
     stage_thresholds: ClassVar[tuple[float, float]] = (0.6, 0.7)
     pyramid_factor: ClassVar[float] = 0.709
     smallest_face: ClassVar[float] = 20.0

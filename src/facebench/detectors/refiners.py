@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from facebench.extras import require_all
 from facebench.registry import Registry
 from facebench.types import Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
@@ -20,6 +21,9 @@ class Refiner(ABC):
 
     name: ClassVar[str]
     card_name: ClassVar[str]
+    #: optional modules this model cannot run without (``torch``, ``ai_edge_litert``, ``dlib``):
+    #: checked first, so a missing extra fails with one line naming ``pip install "facebench[…]"``
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -28,6 +32,7 @@ class Refiner(ABC):
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
+        require_all(self.requires, self.name)
         self.threads = threads
         self.store = store or default_store()
         self.weights = weights

@@ -21,7 +21,9 @@ from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import run_torch
 from facebench.types import NUM_LANDMARKS, Faces
-from facebench.zoo import WeightCard, WeightFile, get_card, load_torch_weights
+from facebench.zoo import get_card, load_torch_weights
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import github_raw
 
 __all__ = [
     "DETECTOR_FORMAT",
@@ -63,7 +65,7 @@ class RetinaFaceConfig:
         return cls(
             min_sizes=tuple(tuple(sizes) for sizes in data["min_sizes"]),
             steps=tuple(data["steps"]),
-            variance=tuple(data["variance"]),  # type: ignore[arg-type]
+            variance=tuple(data["variance"]),
             out_channels=data["out_channels"],
             negative_slope=data["negative_slope"],
             backbone=data["backbone"],
@@ -120,12 +122,45 @@ def decode(
     return boxes, points
 
 
-@register_detector
+RETINAFACE_MNET025_CARD = WeightCard(
+    name="retinaface_mnet025",
+    task=Task.DETECTOR,
+    directory="retinaface_mnet025",
+    files=(
+        WeightFile(
+            "Final_Retinaface.pth",
+            "78b0533ceea681a290e98efca85e3a2815b22310f1fe7e287788e7f55f0743a9",
+            github_raw(
+                "biubug6/Pytorch_Retinaface",
+                "3c31dcd0049aff7fce28394ca96257be0657d17c",
+                "weights/Final_Retinaface.pth",
+            ),
+            size=1789735,
+        ),
+    ),
+    license="MIT (biubug6/Pytorch_Retinaface); trained on WIDER FACE",
+    source="biubug6/Pytorch_Retinaface@3c31dcd:weights/Final_Retinaface.pth",
+    paper="Deng et al., RetinaFace: Single-stage Dense Face Localisation in the Wild, CVPR 2020",
+    preprocess=Preprocess(color=ColorOrder.BGR, mean=(104.0, 117.0, 123.0)),
+    notes="Priors min_sizes [[16,32],[64,128],[256,512]], steps [8,16,32], variance [0.1,0.2].",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.5,
+        nms_iou=0.4,
+        input_size="max_side=1280",
+        why=(
+            "The authors' WIDER evaluation keeps everything above 0.02 to trace the whole precision-recall "
+            "curve (eval-detection does the same); 0.5 is the deployment threshold."
+        ),
+    ),
+)
+
+
+@register_detector(card=RETINAFACE_MNET025_CARD)
 class RetinaFaceMnet025(Detector):
     """RetinaFace MobileNet-0.25 (biubug6): BGR minus (104, 117, 123), any input size."""
 
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     name: ClassVar[str] = "retinaface_mnet025"
-    card_name: ClassVar[str] = "retinaface_mnet025"
     config_: ClassVar[RetinaFaceConfig] = MNET_CONFIG
 
     #: ``onnx`` runs a verified, cached ONNX export of the PyTorch network (3-4× faster on a CPU;
@@ -220,7 +255,7 @@ class TrainedRetinaFace(RetinaFaceMnet025):
     and the weights; decoding and defaults are RetinaFace's.
     """
 
-    def __init__(self, checkpoint: str, **options: object) -> None:
+    def __init__(self, checkpoint: str, **options: Any) -> None:
         from facebench.errors import FacebenchError
         from facebench.zoo.checkpoints import load_checkpoint
 

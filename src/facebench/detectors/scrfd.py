@@ -13,6 +13,8 @@ from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import FACE_ANALYSIS_APP, INSIGHTFACE_NC, github_raw
 
 __all__ = ["Scrfd2p5G", "Scrfd500M", "anchor_centers"]
 
@@ -73,13 +75,54 @@ class _Scrfd(Detector):
         )
 
 
-@register_detector
+def _scrfd_card(name: str, file: str, sha256: str, size: int, pack: str) -> WeightCard:
+    """InsightFace's SCRFD detectors share everything but the file (the same decoding and contract)."""
+    return WeightCard(
+        name=name,
+        task=Task.DETECTOR,
+        directory=f"scrfd_det_{name.split('_', 1)[1]}",
+        files=(WeightFile(file, sha256, github_raw(*FACE_ANALYSIS_APP, f"models/{file}"), size=size),),
+        license=INSIGHTFACE_NC,
+        source=f"InsightFace {pack}.onnx (copy at yukkki7/FaceAnalysisApp@d412657)",
+        paper="Guo et al., Sample and Computation Redistribution for Efficient Face Detection, ICLR 2022",
+        preprocess=Preprocess(
+            input_size=(640, 640),
+            size_policy="letterbox",
+            color=ColorOrder.RGB,
+            mean=(127.5,) * 3,
+            std=(128.0,) * 3,
+        ),
+        notes="9 outputs: scores, bbox distances, kps for strides 8/16/32, 2 anchors per cell.",
+        detector_defaults=DetectorDefaults(
+            score_threshold=0.5,
+            nms_iou=0.4,
+            input_size="fixed=640x640",
+            why="InsightFace's FaceAnalysis defaults (det_thresh 0.5, det_size 640).",
+        ),
+    )
+
+
+SCRFD_500M_CARD = _scrfd_card(
+    "scrfd_500m",
+    "scrfd_500m.onnx",
+    "5e4447f50245bbd7966bd6c0fa52938c61474a04ec7def48753668a9d8b4ea3a",
+    2524817,
+    "buffalo_sc det_500m",
+)
+SCRFD_2_5G_CARD = _scrfd_card(
+    "scrfd_2.5g",
+    "scrfd_2.5g.onnx",
+    "041f73f47371333d1d17a6fee6c8ab4e6aecabefe398ff32cca4e2d5eaee0af9",
+    3292009,
+    "buffalo_m det_2.5g",
+)
+
+
+@register_detector(card=SCRFD_500M_CARD)
 class Scrfd500M(_Scrfd):
     name: ClassVar[str] = "scrfd_500m"
-    card_name: ClassVar[str] = "scrfd_500m"
 
 
-@register_detector
+@register_detector(card=SCRFD_2_5G_CARD)
 class Scrfd2p5G(_Scrfd):
     name: ClassVar[str] = "scrfd_2.5g"
-    card_name: ClassVar[str] = "scrfd_2.5g"

@@ -13,6 +13,8 @@ from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import github_raw
 
 __all__ = ["YoloV5Face", "YoloV8LiteFace"]
 
@@ -46,12 +48,76 @@ class _OnnxYolo(Detector):
         raise NotImplementedError
 
 
-@register_detector
+YOLOV5N_FACE_CARD = WeightCard(
+    name="yolov5n_face",
+    task=Task.DETECTOR,
+    directory="yolov5_face_n0.5",
+    files=(
+        WeightFile(
+            "yolov5n-0.5.onnx",
+            "7da50650e16167e93acf24caf01f15f2922ecf168c884f2825a3c95479f8687d",
+            github_raw(
+                "dominhhieu1019/yolov5-face",
+                "29a8e9d80252594c623a54b1e3d492e2e9e9570d",
+                "weights/yolov5n-0.5.onnx",
+            ),
+            size=1809111,
+        ),
+    ),
+    license="GPL-3.0 (deepcam-cn/yolov5-face)",
+    source="dominhhieu1019/yolov5-face@29a8e9d:weights/yolov5n-0.5.onnx",
+    paper="Qi et al., YOLO5Face: Why Reinventing a Face Detector, ECCV-W 2022",
+    preprocess=Preprocess(
+        input_size=(640, 640), size_policy="letterbox_center", color=ColorOrder.RGB, std=(255.0,) * 3
+    ),
+    notes="Raw heads [1,3,H,W,16]; anchors P3 [4,5,8,10,13,16], P4 [23,29,43,55,73,105], P5 [146,217,231,300,335,433].",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.5,
+        nms_iou=0.5,
+        input_size="fixed=640x640",
+        fixed_input=True,
+        why="yolov5-face's detect defaults; the exported graph is fixed at 640×640.",
+    ),
+)
+
+
+YOLOV8LITE_T_FACE_CARD = WeightCard(
+    name="yolov8lite_t_face",
+    task=Task.DETECTOR,
+    directory="yolov8_face_lite_t",
+    files=(
+        WeightFile(
+            "yolov8-lite-t.onnx",
+            "caa9eb121eee8fbf25a5985d3cee4e314df5a08feb4bb8c224fecdeb4afd9b86",
+            github_raw(
+                "hpc203/yolov8-face-landmarks-opencv-dnn",
+                "1f91851f7d8d9475e5b4f0c1d6e5e385aa9bf0f4",
+                "weights/yolov8-lite-t.onnx",
+            ),
+            size=2424912,
+        ),
+    ),
+    license="AGPL-3.0 (derronqi/yolov8-face, an Ultralytics derivative)",
+    source="hpc203/yolov8-face-landmarks-opencv-dnn@1f91851:weights/yolov8-lite-t.onnx",
+    preprocess=Preprocess(
+        input_size=(640, 640), size_policy="letterbox_center", color=ColorOrder.RGB, std=(255.0,) * 3
+    ),
+    notes="3 maps [1,80,H,W]: 64 DFL + 1 cls logit + 15 kps (x,y,vis).",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.45,
+        nms_iou=0.5,
+        input_size="fixed=640x640",
+        fixed_input=True,
+        why="The YOLOv8-face demo's thresholds; the exported graph is fixed at 640×640.",
+    ),
+)
+
+
+@register_detector(card=YOLOV5N_FACE_CARD)
 class YoloV5Face(_OnnxYolo):
     """YOLOv5n-0.5-face: three raw heads ``[1, 3, H, W, 16]`` (box, objectness, 10 landmark values, class)."""
 
     name: ClassVar[str] = "yolov5n_face"
-    card_name: ClassVar[str] = "yolov5n_face"
     pad_value: ClassVar[float] = 114.0  # yolov5's letterbox grey
     strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
     anchors: ClassVar[tuple[tuple[float, ...], ...]] = (
@@ -84,12 +150,11 @@ class YoloV5Face(_OnnxYolo):
         return np.concatenate(boxes), np.concatenate(scores), np.concatenate(landmarks)
 
 
-@register_detector
+@register_detector(card=YOLOV8LITE_T_FACE_CARD)
 class YoloV8LiteFace(_OnnxYolo):
     """YOLOv8-lite-t face: maps ``[1, 80, H, W]`` = 64 DFL bins, 1 class logit, 5×(x, y, visibility)."""
 
     name: ClassVar[str] = "yolov8lite_t_face"
-    card_name: ClassVar[str] = "yolov8lite_t_face"
     strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
     bins: ClassVar[int] = 16
 

@@ -13,13 +13,44 @@ from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
 from facebench.ops.runtime import onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
+from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import ATEC, github_raw
 
 __all__ = ["YuNet"]
 
 _STRIDES = (8, 16, 32)
 
 
-@register_detector
+YUNET_CARD = WeightCard(
+    name="yunet",
+    task=Task.DETECTOR,
+    directory="yunet",
+    files=(
+        WeightFile(
+            "face_detection_yunet_2023mar.onnx",
+            "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+            github_raw(*ATEC, "face_alignment/models/face_detection_yunet_2023mar.onnx"),
+            size=232589,
+        ),
+    ),
+    license="MIT (opencv_zoo / libfacedetection.train)",
+    source="opencv_zoo face_detection_yunet 2023mar (copy at iwantgobackhome/Atec_EdgeFace@a9ae3bc)",
+    paper="Wu et al., YuNet: A Tiny Millisecond-level Face Detector, MIR 2023",
+    # The ONNX graph declares a fixed 640x640 input, but the network is fully convolutional:
+    # facebench frees its spatial dimensions and feeds each image at its own size (padded to
+    # a multiple of 32), as OpenCV's FaceDetectorYN does.
+    preprocess=Preprocess(color=ColorOrder.BGR),
+    notes="Outputs cls/obj/bbox/kps for strides 8/16/32; score = sqrt(cls*obj).",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.6,
+        nms_iou=0.3,
+        input_size="max_side=1280",
+        why="Score and NMS are OpenCV's FaceDetectorYN defaults; images above 1280 px are shrunk.",
+    ),
+)
+
+
+@register_detector(card=YUNET_CARD)
 class YuNet(Detector):
     """YuNet: a 75k-parameter anchor-free detector with 5 landmarks.
 
@@ -29,7 +60,6 @@ class YuNet(Detector):
     """
 
     name: ClassVar[str] = "yunet"
-    card_name: ClassVar[str] = "yunet"
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]

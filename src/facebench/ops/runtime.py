@@ -59,10 +59,9 @@ def onnx_session(path: Path | bytes, threads: int | None = None, *, any_input_si
 
 def litert_interpreter(path: Path, threads: int | None = None) -> Any:
     """A LiteRT (TFLite) interpreter with tensors allocated and ``threads`` threads."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as error:  # pragma: no cover - depends on the installed extras
-        raise ImportError("LiteRT models need `pip install 'facebench[litert]'` (ai-edge-litert)") from error
+    from facebench.extras import require
+
+    Interpreter = require("ai_edge_litert.interpreter", "LiteRT models").Interpreter
     interpreter = Interpreter(model_path=str(path), num_threads=threads or default_threads())
     interpreter.allocate_tensors()
     return interpreter

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from facebench.align import ALIGN_METHODS, AlignMethod, Template, align_face, get_template
+from facebench.extras import require_all
 from facebench.image import ImageInput, load_image
 from facebench.ops.blob import to_blob
 from facebench.ops.degrade import parse_degrade
@@ -65,6 +66,9 @@ class Recognizer(ABC):
     name: ClassVar[str]
     card_name: ClassVar[str]
     engines: ClassVar[tuple[str, ...]] = ("torch",)
+    #: optional modules this model cannot run without (``torch``, ``ai_edge_litert``, ``dlib``):
+    #: checked first, so a missing extra fails with one line naming ``pip install "facebench[…]"``
+    requires: ClassVar[tuple[str, ...]] = ()
     #: largest batch the model may see; 1 for models whose outputs depend on the batch
     max_batch_size: ClassVar[int | None] = None
     #: how the model's authors compare raw features: "cosine" or "euclidean"
@@ -87,6 +91,7 @@ class Recognizer(ABC):
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
+        require_all(self.requires, self.name)
         self.flip = bool(flip)
         self.degrade = None if degrade in (None, "none") else degrade
         self._degrade = parse_degrade(self.degrade)

@@ -23,6 +23,8 @@ from facebench.detectors.dlib_models import DlibFivePoint
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import register_recognizer
 from facebench.types import Face, Faces
+from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import DLIB_PACKAGE
 
 __all__ = ["DlibResNet"]
 
@@ -30,10 +32,40 @@ CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
 
-@register_recognizer
+DLIB_RESNET_CARD = WeightCard(
+    name="dlib_resnet",
+    task=Task.RECOGNIZER,
+    directory="dlib_face_recognition_resnet",
+    files=(
+        WeightFile(
+            "dlib_face_recognition_resnet_model_v1.dat",
+            "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            "http://dlib.net/files/dlib_face_recognition_resnet_model_v1.dat.bz2",
+            size=22466066,
+            archive="dlib_face_recognition_resnet_model_v1.dat.bz2",
+            archive_sha256="abb1f61041e434465855ce81c2bd546e830d28bcbed8d27ffbe5bb408b11553a",
+        ),
+    ),
+    license="CC0-1.0 (dlib-models)",
+    source="PyPI face_recognition_models 0.3.0 (dlib-models dlib_face_recognition_resnet_model_v1)",
+    paper="King, dlib-models: ResNet-29 metric network, LFW 99.38%",
+    preprocess=Preprocess(
+        input_size=(150, 150),
+        size_policy="crop",
+        color=ColorOrder.RGB,
+        template="dlib_150",
+        embedding_dim=128,
+    ),
+    package=DLIB_PACKAGE,
+    notes="Fed dlib's own 150x150 chip from its 5-point shape; distance threshold 0.6 in dlib's examples.",
+)
+
+
+@register_recognizer(card=DLIB_RESNET_CARD)
 class DlibResNet(Recognizer):
+    requires: ClassVar[tuple[str, ...]] = ("dlib",)
+
     name: ClassVar[str] = "dlib_resnet"
-    card_name: ClassVar[str] = "dlib_resnet"
     engines: ClassVar[tuple[str, ...]] = ("dlib",)
     native_metric: ClassVar[str] = "euclidean"
     align_methods: ClassVar[tuple[str, ...]] = ("similarity",)

@@ -22,6 +22,8 @@ from facebench.ops.torch_engine import runner_for
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import register_recognizer
 from facebench.zoo import load_torch_weights
+from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
+from facebench.zoo.sources import ATEC, github_raw
 
 __all__ = ["EdgeFaceDequant", "EdgeFaceQuantized", "dequantized_edgeface", "quantized_edgeface"]
 
@@ -65,7 +67,41 @@ def dequantized_edgeface(card_name: str, state: dict[str, Any]) -> Any:
     return model.eval()
 
 
+def _edgeface_card(name: str, sha256: str, size: int, published_lfw: str) -> WeightCard:
+    """The two published int8 EdgeFace files: one contract (ArcFace 112×112, RGB, ±1, 512-d)."""
+    return WeightCard(
+        name=name,
+        task=Task.RECOGNIZER,
+        directory="edgeface_q",
+        files=(WeightFile(f"{name}.pt", sha256, github_raw(*ATEC, f"checkpoints/{name}.pt"), size=size),),
+        license="BSD-3-Clause (otroshi/edgeface, Idiap)",
+        source=f"otroshi/edgeface {name}.pt (copy at iwantgobackhome/Atec_EdgeFace@a9ae3bc)",
+        paper="George et al., EdgeFace: Efficient Face Recognition Model for Edge Devices, IEEE T-BIOM 2024",
+        preprocess=Preprocess(
+            input_size=(112, 112),
+            size_policy="crop",
+            color=ColorOrder.RGB,
+            mean=(127.5,) * 3,
+            std=(127.5,) * 3,
+            template="arcface_112",
+            embedding_dim=512,
+        ),
+        notes="Dynamic-int8 state dict (quantize_dynamic on Linear). "
+        f"Published LFW of the float model: {published_lfw}%.",
+    )
+
+
+EDGEFACE_XS_Q_CARD = _edgeface_card(
+    "edgeface_xs_q", "a31314377876ab9fa2a75e5638bc528efe79fd17d5c9c0a228fb7f846d7581a6", 2993451, "99.73"
+)
+EDGEFACE_XXS_Q_CARD = _edgeface_card(
+    "edgeface_xxs_q", "46be7cc7e8d6e23501c0627fe5fbef101922ee9b85ccbef476987ab1a320b053", 1734661, "99.57"
+)
+
+
 class _EdgeFace(Recognizer):
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
+
     def _state(self) -> dict[str, Any]:
         return load_torch_weights(self.card_name, path=self.weights, store=self.store)
 
@@ -90,16 +126,14 @@ class EdgeFaceQuantized(_EdgeFace):
         return dequantized_edgeface(self.card_name, self._state())
 
 
-@register_recognizer
+@register_recognizer(card=EDGEFACE_XS_Q_CARD)
 class EdgeFaceXsQ(EdgeFaceQuantized):
     name: ClassVar[str] = "edgeface_xs_q"
-    card_name: ClassVar[str] = "edgeface_xs_q"
 
 
-@register_recognizer
+@register_recognizer(card=EDGEFACE_XXS_Q_CARD)
 class EdgeFaceXxsQ(EdgeFaceQuantized):
     name: ClassVar[str] = "edgeface_xxs_q"
-    card_name: ClassVar[str] = "edgeface_xxs_q"
 
 
 class EdgeFaceDequant(_EdgeFace):
@@ -115,13 +149,11 @@ class EdgeFaceDequant(_EdgeFace):
         return self.runner(blob)
 
 
-@register_recognizer
+@register_recognizer(card=EDGEFACE_XS_Q_CARD)
 class EdgeFaceXsDequant(EdgeFaceDequant):
     name: ClassVar[str] = "edgeface_xs_dequant"
-    card_name: ClassVar[str] = "edgeface_xs_q"
 
 
-@register_recognizer
+@register_recognizer(card=EDGEFACE_XXS_Q_CARD)
 class EdgeFaceXxsDequant(EdgeFaceDequant):
     name: ClassVar[str] = "edgeface_xxs_dequant"
-    card_name: ClassVar[str] = "edgeface_xxs_q"

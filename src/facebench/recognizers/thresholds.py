@@ -1,35 +1,100 @@
 """Default decision thresholds (cosine similarity) per recognizer, with their provenance.
 
-Each value is the threshold that maximises accuracy over all 6,000 LFW View-2 pairs for the
-pipeline named in its provenance (`facebench eval-lfw`, field ``threshold_all_pairs`` of
-runs/lfw/results.json). A threshold belongs to a pipeline: another detector, alignment or
-dataset may call for another one, which `facebench eval-lfw` measures.
+The values live in ``thresholds.json`` beside this module, a data file written by
+``facebench eval-lfw --write-threshold``: each is the threshold that maximises accuracy over all
+6,000 LFW View-2 pairs for the pipeline its entry names (``threshold_all_pairs`` of that run). A
+threshold belongs to a pipeline: another detector, alignment or dataset may call for another
+one, which `facebench eval-lfw` measures.
+
+``$FACEBENCH_THRESHOLDS`` names another file to read and write instead (an installed package's
+folder may be read-only); while that file does not exist, the package's values are read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-__all__ = ["DEFAULT_THRESHOLDS", "Threshold"]
+from facebench.atomic import atomic_open
+
+__all__ = ["DEFAULT_THRESHOLDS", "PACKAGE_THRESHOLDS", "Threshold", "thresholds_file", "write_threshold"]
+
+PACKAGE_THRESHOLDS = Path(__file__).with_name("thresholds.json")
+
+
+def thresholds_file() -> Path:
+    """The file `write_threshold` writes: ``$FACEBENCH_THRESHOLDS`` or the package's own."""
+    configured = os.environ.get("FACEBENCH_THRESHOLDS", "").strip()
+    return Path(configured).expanduser() if configured else PACKAGE_THRESHOLDS
+
+
+def _readable_file() -> Path:
+    path = thresholds_file()
+    return path if path.is_file() else PACKAGE_THRESHOLDS
 
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
+    """A calibrated threshold and the measurement it came from."""
+
     value: float
-    provenance: str
+    dataset: str
+    pairs: int
+    detector: str
+    align: str
+    flip: bool
+    measured: str
+    facebench_version: str
+    command: str
+
+    @property
+    def provenance(self) -> str:
+        flip = "flip" if self.flip else "no flip"
+        return (
+            f"{self.dataset}, all {self.pairs:,} pairs, detector {self.detector}, alignment {self.align}, "
+            f"{flip}; measured {self.measured} (facebench {self.facebench_version}) by `{self.command}`"
+        )
 
 
-_LFW = "LFW View 2, all 6,000 pairs, detector retinaface_mnet025@torch, alignment similarity, no flip"
+class _Thresholds(Mapping[str, Threshold]):
+    """The data file, read again whenever it (or the file configured) changed."""
 
-# Measured 2026-11-22 with `facebench eval-lfw -d retinaface_mnet025 -r NAME` (facebench 0.1.0, when
-# RetinaFace ran on eager PyTorch; `-d retinaface_mnet025@torch` reproduces that detector today);
-# docs/RESULTS.md has the accuracies beside them.
-DEFAULT_THRESHOLDS: dict[str, Threshold] = {
-    "edgeface_xs_q": Threshold(0.23977, _LFW),
-    "edgeface_xxs_q": Threshold(0.21629, _LFW),
-    "edgeface_xs_dequant": Threshold(0.201237, _LFW),
-    "edgeface_xxs_dequant": Threshold(0.264291, _LFW),
-    "mobilefacenet_casia": Threshold(0.281877, _LFW),
-    "mobilefacenet_tflite": Threshold(0.321578, _LFW),
-    "dlib_resnet": Threshold(0.900988, _LFW),
-}
+    def __init__(self) -> None:
+        self._loaded: tuple[Path, int] | None = None
+        self._entries: dict[str, Threshold] = {}
+
+    def _load(self) -> dict[str, Threshold]:
+        path = _readable_file()
+        stamp = (path, path.stat().st_mtime_ns)
+        if stamp != self._loaded:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            self._entries = {name: Threshold(**entry) for name, entry in payload["thresholds"].items()}
+            self._loaded = stamp
+        return self._entries
+
+    def __getitem__(self, name: str) -> Threshold:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+DEFAULT_THRESHOLDS: Mapping[str, Threshold] = _Thresholds()
+
+
+def write_threshold(recognizer: str, threshold: Threshold) -> Path:
+    """Record ``threshold`` as ``recognizer``'s default (atomically; other entries are kept)."""
+    payload: dict[str, Any] = json.loads(_readable_file().read_text(encoding="utf-8"))
+    payload["thresholds"][recognizer] = asdict(threshold)
+    payload["thresholds"] = dict(sorted(payload["thresholds"].items()))
+    path = thresholds_file()
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(payload, indent=2) + "\n")
+    return path

@@ -14,7 +14,6 @@ import numpy as np
 
 from facebench.errors import FacebenchError
 from facebench.ops.torch_engine import runner_for
-from facebench.recognizers.backbones import build_backbone
 from facebench.recognizers.base import Recognizer
 from facebench.recognizers.registry import RECOGNIZERS
 from facebench.zoo.cards import ColorOrder, Preprocess, Task, WeightCard, WeightFile
@@ -41,11 +40,11 @@ def preprocess_to_dict(preprocess: Preprocess) -> dict[str, Any]:
 
 def preprocess_from_dict(data: dict[str, Any]) -> Preprocess:
     return Preprocess(
-        input_size=tuple(data["input_size"]) if data["input_size"] else None,  # type: ignore[arg-type]
+        input_size=tuple(data["input_size"]) if data["input_size"] else None,
         size_policy=data["size_policy"],
         color=ColorOrder(data["color"]),
-        mean=tuple(data["mean"]),  # type: ignore[arg-type]
-        std=tuple(data["std"]),  # type: ignore[arg-type]
+        mean=tuple(data["mean"]),
+        std=tuple(data["std"]),
         layout=data["layout"],
         template=data["template"],
         embedding_dim=data["embedding_dim"],
@@ -55,6 +54,7 @@ def preprocess_from_dict(data: dict[str, Any]) -> Preprocess:
 class TrainedRecognizer(Recognizer):
     """A facebench-trained backbone from its model file (sha256-checked against its sidecar)."""
 
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     name: ClassVar[str] = "ckpt"
     engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
@@ -80,6 +80,8 @@ class TrainedRecognizer(Recognizer):
             source=f"facebench train, step {payload['step']}",
             preprocess=preprocess_from_dict(payload["preprocess"]),
         )
+        from facebench.recognizers.backbones import build_backbone  # torch: only when a checkpoint is run
+
         network, _ = build_backbone(payload["backbone"], **payload["backbone_options"])
         network.load_state_dict(payload["state_dict"], strict=True)
         self.runner = runner_for(self, network)  # ONNX exports cached by the file's sha256

@@ -6,9 +6,11 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from facebench._log import logger
 from facebench.atomic import atomic_open, atomic_write_text
 from facebench.bench.results import BenchmarkResult
 from facebench.datasets.lfw import VerificationPairs
+from facebench.extras import has_module
 from facebench.report.charts import pareto_front as pareto_front
 from facebench.report.charts import write_charts as write_charts
 from facebench.report.html import write_html_report as write_html_report
@@ -51,7 +53,15 @@ def write_all(
         written.append(out / "results.csv")
     atomic_write_text(out / "README.md", markdown_report(result))
     have_scores = [r for r in result.runs if scores_file(out, r.pipeline).is_file()]
-    if charts and have_scores and len(have_scores) == len(result.runs):
+    missing = [module for module in ("matplotlib", "plotly") if not has_module(module)]
+    if charts and missing:
+        # the core install writes every number; the pictures are the report extra's
+        logger.warning(
+            'charts and report.html need %s: pip install "facebench[report]" (results.json, results.csv '
+            "and README.md are written)",
+            " and ".join(missing),
+        )
+    elif charts and have_scores and len(have_scores) == len(result.runs):
         records = [run.to_record() for run in result.runs]
         written += write_charts(records, out)
         written.append(write_html_report(result, out))

@@ -33,7 +33,7 @@ def catalog_markdown() -> str:
     lines = [
         "# Models",
         "",
-        "Generated from the weight cards in `src/facebench/zoo/catalog.py` by",
+        "Generated from the weight cards (each beside its model class, plus `src/facebench/zoo/catalog.py`) by",
         "`facebench models list --markdown > docs/MODELS.md`. Do not edit by hand.",
         "",
         "facebench never ships weights. Each file is resolved by the model store (explicit path →",

@@ -6,6 +6,7 @@ import difflib
 import fnmatch
 import warnings
 
+from facebench import plugins
 from facebench.errors import UnknownNameError
 from facebench.zoo.cards import Task, WeightCard
 
@@ -16,6 +17,8 @@ _CARDS: dict[str, WeightCard] = {}
 
 def register_card(card: WeightCard) -> WeightCard:
     """Add ``card`` to the registry (a second card with the same name replaces it, with a warning)."""
+    if _CARDS.get(card.name) is card:  # one card shared by several classes (engines of one model)
+        return card
     if card.name in _CARDS:
         warnings.warn(f"weight card {card.name!r} registered twice; the later one wins", stacklevel=2)
     _CARDS[card.name] = card
@@ -30,6 +33,8 @@ def suggest(name: str, known: list[str]) -> str:
 
 def get_card(name: str) -> WeightCard:
     """The card registered as ``name``; an `UnknownNameError` suggests close names."""
+    if name not in _CARDS:
+        plugins.discover()
     try:
         return _CARDS[name]
     except KeyError:
@@ -41,6 +46,7 @@ def get_card(name: str) -> WeightCard:
 
 def list_cards(pattern: str = "*", task: Task | str | None = None) -> list[WeightCard]:
     """Cards whose name matches the glob ``pattern`` (and ``task``), sorted by name."""
+    plugins.discover()
     wanted = Task(task) if task is not None else None
     return [
         card
