@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -171,4 +172,4 @@ def load_results(folder: str | os.PathLike[str]) -> BenchmarkResult:
     """The typed results a benchmark wrote into ``folder`` (its results.json)."""
     from facebench.bench.results import load_results as load
 
-    return load(folder)
+    return load(Path(folder))

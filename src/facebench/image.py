@@ -170,9 +170,10 @@ def _decode(opener: Any, name: str, max_pixels: int, fit: tuple[int, int] | None
                     image.draft("RGB", (-(-width // factor), -(-height // factor)))
                 image.load()
                 reduced = image.size != (width, height)
+                frame: Image.Image = image
                 if factor > 1 and not reduced:
-                    image = image.reduce(factor)  # box filter; the full frame is released below
-                decoded = _pil_to_rgb(ImageOps.exif_transpose(image), name)
+                    frame = image.reduce(factor)  # box filter; the full frame is released below
+                decoded = _pil_to_rgb(ImageOps.exif_transpose(frame), name)
                 transposed = decoded.shape[:2] != image.size[::-1]
                 original = (height, width) if transposed else (width, height)
                 return DecodedImage(decoded, original)
@@ -384,7 +385,7 @@ def _open_regular_file(path: str | os.PathLike[str], name: str) -> io.BufferedRe
         if info.st_size == 0:
             raise ImageError(name, "empty file (0 bytes)")
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")  # type: ignore[return-value]
+        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise

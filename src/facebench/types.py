@@ -194,7 +194,9 @@ class Faces:
             np.concatenate([b.scores for b in batches]),
             np.concatenate([b.landmarks for b in batches]),
             batches[0].detector,
-            np.concatenate(dense) if all(d is not None for d in dense) else None,
+            np.concatenate([d for d in dense if d is not None])
+            if all(d is not None for d in dense)
+            else None,
         )
 
     def __len__(self) -> int:

@@ -260,9 +260,9 @@ def measure_costs(
         [MemoryProbe(spec.kind, spec.name, wanted[spec][0], dict(spec.options)) for spec in missing]
     )
     for spec, measured in zip(missing, memory, strict=True):
-        sample, crops = wanted[spec]
+        sample, sample_crops = wanted[spec]
         cost = ModelCost(
-            **_static_cost(spec, pool.get(spec), sample, crops),
+            **_static_cost(spec, pool.get(spec), sample, sample_crops),
             peak_rss_mb=measured["peak_rss_mb"],
             model_rss_mb=measured["model_rss_mb"],
         )

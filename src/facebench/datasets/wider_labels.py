@@ -80,7 +80,8 @@ def read_wider_annotations(
             raise FacebenchError(f"{where}: expected numbers, got {line!r}") from None
 
     if lines[0].startswith("#"):
-        path, rows = None, []
+        path: str | None = None
+        rows: list[list[float]] = []
         for number, line in enumerate(lines, 1):
             if line.startswith("#"):
                 if path is not None:

@@ -15,14 +15,50 @@ from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
 from facebench.ops.resize import resize_for_model
 from facebench.types import Faces
+from facebench.zoo.cards import (
+    ColorOrder,
+    DetectorDefaults,
+    PackageFiles,
+    Preprocess,
+    Task,
+    WeightCard,
+    WeightFile,
+)
+from facebench.zoo.sources import github_raw
 
 __all__ = ["HaarCascade"]
 
 
-@register_detector
+HAAR_CARD = WeightCard(
+    name="haar",
+    task=Task.DETECTOR,
+    directory="opencv_haar",
+    files=(
+        WeightFile(
+            "haarcascade_frontalface_default.xml",
+            "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0",
+            github_raw("opencv/opencv", "4.x", "data/haarcascades/haarcascade_frontalface_default.xml"),
+            size=930127,
+        ),
+    ),
+    license="Intel License Agreement (BSD-style, bundled with OpenCV)",
+    source="OpenCV's bundled cascade (cv2.data.haarcascades)",
+    paper="Viola & Jones, Rapid Object Detection using a Boosted Cascade of Simple Features, CVPR 2001",
+    preprocess=Preprocess(color=ColorOrder.RGB),
+    package=PackageFiles("opencv-python-headless", "cv2", "data"),
+    notes="Boxes only, no landmarks.",
+    detector_defaults=DetectorDefaults(
+        score_threshold=0.0,
+        nms_iou=0.4,
+        input_size="max_side=1280",
+        why="A cascade has no calibrated score: every detection is kept.",
+    ),
+)
+
+
+@register_detector(card=HAAR_CARD)
 class HaarCascade(Detector):
     name: ClassVar[str] = "haar"
-    card_name: ClassVar[str] = "haar"
     gives_landmarks: ClassVar[bool] = False
     scale_factor: ClassVar[float] = 1.1
     min_neighbors: ClassVar[int] = 5
@@ -43,8 +79,8 @@ class HaarCascade(Detector):
         )
         if len(rects) == 0:
             return Faces.empty(self.name)
-        rects = np.asarray(rects, np.float32).reshape(-1, 4)
-        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        xywh = np.asarray(rects, np.float32).reshape(-1, 4)
+        boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
         scores = 1.0 / (1.0 + np.exp(-np.asarray(weights, np.float64).reshape(-1)))
         return Faces(
             resized.boxes_to_original(boxes),

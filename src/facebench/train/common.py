@@ -345,7 +345,7 @@ class Optimisation:
 
     @property
     def lr(self) -> float:
-        return self.scheduler.get_last_lr()[0]
+        return float(self.scheduler.get_last_lr()[0])
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -67,7 +67,9 @@ def read_identity_folders(
 ) -> IdentityFolders:
     """Identity folders with at least ``min_images`` images, minus ``exclude``, the first ``max_identities``."""
     excluded = set(exclude)
-    paths, labels, identities = [], [], []
+    paths: list[Path] = []
+    labels: list[int] = []
+    identities: list[str] = []
     for name, images in identity_folders(root, min_images):
         if name in excluded:
             continue

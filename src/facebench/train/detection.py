@@ -434,7 +434,7 @@ def train_detector(config: DetectionConfig, *, stop_at: int | None = None) -> di
                 with gradient_sync(model, context, last_micro_batch=index == optim.accumulate - 1):
                     with autocast(device, config.precision):
                         loc, conf, marks = model(images)
-                    loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)  # type: ignore[arg-type]
+                    loss, detail = multibox_loss(loc.float(), conf.float(), marks.float(), targets)
                     optimisation.backward(loss / optim.accumulate)
                 losses.append(loss.item())
                 for key, value in detail.items():

@@ -81,14 +81,14 @@ class _AllGather(torch.autograd.Function):
     """Concatenate every rank's tensor; the backward sums each rank's gradient and keeps this rank's slice."""
 
     @staticmethod
-    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
         ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
         parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
         dist.all_gather(parts, tensor.contiguous())
         return torch.cat(parts, dim=0)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         # an all-reduce rather than a reduce-scatter: gloo (CPU) has no reduce-scatter
         grad = grad.contiguous().clone()
         dist.all_reduce(grad, op=dist.ReduceOp.SUM)
@@ -119,13 +119,13 @@ class _AllReduceSumReplicated(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
         tensor = tensor.clone()
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         return grad
 
 
@@ -136,7 +136,7 @@ def all_reduce_sum_grad(tensor: torch.Tensor) -> torch.Tensor:
     return _AllReduceSumReplicated.apply(tensor)
 
 
-def sum_gradients_hook(state, bucket):  # type: ignore[no-untyped-def]
+def sum_gradients_hook(state, bucket):
     """DDP communication hook that sums (instead of averaging) gradients over ranks.
 
     (Unannotated on purpose: DDP compares the ``bucket`` annotation with `dist.GradBucket` and this

@@ -88,6 +88,9 @@ class AdaFace(nn.Module):
         t_alpha: momentum of the running mean/std of the norms.
     """
 
+    batch_mean: torch.Tensor  # buffers: running statistics of the embedding norms
+    batch_std: torch.Tensor
+
     def __init__(self, s: float = 64.0, m: float = 0.4, h: float = 0.333, t_alpha: float = 0.01) -> None:
         super().__init__()
         self.s, self.m, self.h, self.t_alpha = s, m, h, t_alpha
@@ -215,7 +218,7 @@ class PartialFC(nn.Module):
         all_labels = all_gather_nograd(labels)
         local_labels = all_labels - self.class_start
         local_labels = torch.where((local_labels >= 0) & (local_labels < self.num_local), local_labels, -1)
-        weight = self.weight
+        weight: torch.Tensor = self.weight
         if self.training and self.sample_rate < 1.0:
             index, local_labels = self._sample(local_labels, generator)
             weight = weight[index]

@@ -38,7 +38,7 @@ def _numpy_globals() -> dict[tuple[str, str], Any]:
     try:  # pickles name numpy.core (1.x) or numpy._core (2.x); both map to the installed module
         from numpy._core import multiarray
     except ImportError:  # numpy 1.x
-        from numpy.core import multiarray
+        from numpy.core import multiarray  # type: ignore[no-redef]  # one module, two import paths
 
     allowed: dict[tuple[str, str], Any] = {("_codecs", "encode"): _text_encode}
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):

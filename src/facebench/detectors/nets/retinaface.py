@@ -94,6 +94,12 @@ class Bottleneck(nn.Module):
 class ResNet50Body(nn.Module):
     """ResNet-50 up to ``layer4``, returning the stride-8/16/32 maps (``layer2``–``layer4``)."""
 
+    # built by name (setattr) so the state-dict keys match torchvision's
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)

@@ -56,6 +56,12 @@ class IBasicBlock(nn.Module):
 class IResNet(nn.Module):
     """IResNet-18/34/50/100 for 112×112 crops (ArcFace template), optionally with SE blocks."""
 
+    # built by name (setattr) so the state-dict keys match InsightFace's
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     def __init__(
         self, depth: int = 50, *, embedding_dim: int = 512, se: bool = False, dropout: float = 0.0
     ) -> None:
