@@ -5,6 +5,8 @@ import pytest
 from facebench.align import TEMPLATES, align_face, get_template, similarity_transform, warp_matrix
 from facebench.errors import UnknownNameError
 
+pytestmark = pytest.mark.core  # runs on the core install alone
+
 
 def _similar(points: np.ndarray, scale: float, degrees: float, shift: tuple[float, float]) -> np.ndarray:
     angle = np.radians(degrees)
@@ -40,11 +42,24 @@ def test_similarity_alignment_maps_landmarks_onto_the_template(name, scale, degr
         )
 
 
-def test_similarity_transform_is_exact_for_two_points_and_refuses_reflections():
-    source = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
-    mirrored = source * np.array([-1.0, 1.0])
-    matrix = similarity_transform(source, mirrored)
-    assert np.linalg.det(matrix[:, :2]) > 0
+@pytest.mark.parametrize("seed", range(5))
+def test_similarity_transform_is_exact_for_two_points_and_refuses_reflections(seed):
+    rng = np.random.default_rng(seed)
+    source = rng.uniform(0, 200, (2, 2))
+    angle, scale, shift = rng.uniform(-np.pi, np.pi), rng.uniform(0.2, 5), rng.uniform(-50, 50, 2)
+    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = source @ rotation.T + shift
+    matrix = similarity_transform(source, target)
+    # two correspondences fix a similarity's four degrees of freedom: the fit is exact, up to the
+    # float32 rounding of the returned matrix (what cv2.warpAffine takes)
+    assert matrix.dtype == np.float32
+    np.testing.assert_allclose(source @ matrix[:, :2].T + matrix[:, 2], target, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(matrix[:, :2], rotation, rtol=1e-6, atol=1e-6)
+
+    triangle = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    mirrored = triangle * np.array([-1.0, 1.0])
+    fitted = similarity_transform(triangle, mirrored)
+    assert np.linalg.det(fitted[:, :2]) > 0  # the best proper similarity, never the reflection
 
 
 def test_baselines_and_errors():

@@ -136,10 +136,25 @@ def test_options_are_applied_and_recorded(demo_crowd):
         create("yunet", input_size="huge")
 
 
-def test_top_level_detect_reuses_the_detector(demo_crowd):
+def test_top_level_detect_reuses_the_detector(demo_crowd, monkeypatch):
+    import facebench.detectors as detectors_module
+
+    built = []
+    genuine = detectors_module.create
+
+    def counting(name, **options):
+        built.append((name, options))
+        return genuine(name, **options)
+
+    detectors_module.clear_cache()
+    monkeypatch.setattr(detectors_module, "create", counting)
     first = facebench.detect(demo_crowd, detector="yunet")
     assert len(first) >= 20 and first[0].detector == "yunet"
-    assert len(facebench.detect(demo_crowd)) == len(first)
+    assert len(facebench.detect(demo_crowd, detector="yunet")) == len(first)
+    assert built == [("yunet", {})]  # the second call reused the first detector and its session
+    facebench.detect(demo_crowd, detector="yunet", score_threshold=0.9)
+    assert built[-1] == ("yunet", {"score_threshold": 0.9})  # other options: another detector
+    detectors_module.clear_cache()
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ early stopping, a 2-process torchrun run, and the trained model used as a recogn
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -127,7 +128,18 @@ def _held_out_pairs(lfw_root: Path, folder: Path) -> Path:
     return path
 
 
-def test_validation_tracks_the_best_checkpoint_and_stops_early(tmp_path, lfw_root):
+def test_validation_tracks_the_best_checkpoint_and_stops_early(tmp_path, lfw_root, monkeypatch):
+    """Real validations, with their accuracies replaced by a fixed curve that peaks at step 3 and
+    then falls: with patience 1 the run must stop at step 6 and keep step 3 as best.pt."""
+    from facebench.train import recognition
+
+    curve = iter([0.70, 0.75, 0.60, 0.55, 0.50])
+    genuine = recognition.Validator.__call__
+
+    def scripted(self, *args, **kwargs):
+        return {**genuine(self, *args, **kwargs), "accuracy": next(curve)}
+
+    monkeypatch.setattr(recognition.Validator, "__call__", scripted)
     pairs = _held_out_pairs(lfw_root, tmp_path)
     config = _config(
         tmp_path / "run",
@@ -143,26 +155,26 @@ def test_validation_tracks_the_best_checkpoint_and_stops_early(tmp_path, lfw_roo
     )
     summary = train_recognition(config)
     validations = read_log(tmp_path / "run", "validation")
-    assert validations[0]["step"] == 0
+    assert [v["step"] for v in validations] == [0, 3, 6] and [v["accuracy"] for v in validations] == [
+        0.70,
+        0.75,
+        0.60,
+    ]
+    assert summary["stopped_early"] and summary["step"] == 6 and summary["finished"]
     from facebench.datasets import load_pairs_csv
 
     written = load_pairs_csv(tmp_path / "run" / "validation" / "pairs.csv")  # the same set, for `benchmark`
     assert len(written) == 40 and written.is_same.sum() == 20
-    accuracies = [v["accuracy"] for v in validations]
-    best = validations[int(np.argmax(accuracies))]
-    assert summary["best"]["step"] == best["step"]
+    best = validations[1]
+    assert summary["best"]["step"] == 3
     model = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
-    assert model["step"] == best["step"] and model["validation"]["accuracy"] == best["accuracy"]
+    assert model["step"] == 3 and model["validation"]["accuracy"] == 0.75
     from facebench.api import verify
 
     pair = pairs.read_text().splitlines()[1].split(",")
     result = verify(pair[0], pair[1], detector="yunet", recognizer=f"ckpt:{tmp_path / 'run' / 'best.pt'}")
-    assert result.threshold == pytest.approx(best["threshold"])  # the validation's own threshold
-    if summary["stopped_early"]:
-        assert accuracies[-1] <= max(accuracies[:-1]) and summary["step"] < 12
-    else:
-        assert summary["step"] == 12
-    assert (tmp_path / "run" / "last.pt").is_file()
+    assert result.threshold == pytest.approx(best["threshold"])  # the best validation's own threshold
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 6
 
 
 def test_trained_model_is_a_recognizer_everywhere(uninterrupted, lfw_root, tmp_path):
@@ -180,7 +192,7 @@ def test_trained_model_is_a_recognizer_everywhere(uninterrupted, lfw_root, tmp_p
     embeddings = model.embed_aligned(crops)
     assert embeddings.shape == (4, 512)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
-    assert model.config["sha256"] == (out / "last.pt.sha256").read_text().split()[0]
+    assert model.config["sha256"] == hashlib.sha256((out / "last.pt").read_bytes()).hexdigest()
     from facebench.bench.cost import file_bytes
 
     assert file_bytes(model.card, model.store) == (out / "last.pt").stat().st_size
