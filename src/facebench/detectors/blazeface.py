@@ -30,15 +30,15 @@ __all__ = ["BlazeFaceFull", "BlazeFaceShort", "SsdAnchorSpec", "ssd_anchors"]
 
 @dataclass(frozen=True, slots=True)
 class SsdAnchorSpec:
-    """MediaPipe's SsdAnchorsCalculator options for a fixed-size-anchor face detector."""
+    """MediaPipe's SsdAnchorsCalculator options for a fixed-size-anchor face detector (the input
+    size is the card's)."""
 
-    input_size: int
     strides: tuple[int, ...]
     #: anchors per cell per layer: 2 with interpolated_scale_aspect_ratio=1, else 1
     anchors_per_layer: int
 
 
-def ssd_anchors(spec: SsdAnchorSpec) -> np.ndarray:
+def ssd_anchors(spec: SsdAnchorSpec, input_size: int) -> np.ndarray:
     """``(N, 2)`` normalised anchor centres; consecutive layers with one stride share a grid."""
     centres = []
     layer = 0
@@ -47,7 +47,7 @@ def ssd_anchors(spec: SsdAnchorSpec) -> np.ndarray:
         same = 1
         while layer + same < len(spec.strides) and spec.strides[layer + same] == stride:
             same += 1
-        cells = -(-spec.input_size // stride)
+        cells = -(-input_size // stride)
         grid_y, grid_x = np.mgrid[:cells, :cells]
         grid = np.stack([(grid_x + 0.5) / cells, (grid_y + 0.5) / cells], axis=-1).reshape(-1, 2)
         centres.append(np.repeat(grid, same * spec.anchors_per_layer, axis=0))
@@ -64,7 +64,6 @@ def _five_points(keypoints: np.ndarray) -> np.ndarray:
 
 class _BlazeFace(Detector):
     requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
-
     anchor_spec: ClassVar[SsdAnchorSpec]
 
     def __init__(self, **options: object) -> None:
@@ -73,7 +72,11 @@ class _BlazeFace(Detector):
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = sorted(self.interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))
         self.score_index, self.regressor_index = outputs[0]["index"], outputs[1]["index"]
-        self.anchors = ssd_anchors(self.anchor_spec)
+        assert self.card.preprocess.input_size is not None, (
+            f"{self.card_name}: the card states the input size"
+        )
+        self.side = self.card.preprocess.input_size[0]  # square: 128 (short range) or 192 (full range)
+        self.anchors = ssd_anchors(self.anchor_spec, self.side)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         resized = resize_for_model(image, self.input_size, center=True, pad_value=127.5)
@@ -86,11 +89,11 @@ class _BlazeFace(Detector):
         keep = np.flatnonzero(scores >= self.score_threshold)
         if keep.size == 0:
             return Faces.empty(self.name)
-        raw = self.interpreter.get_tensor(self.regressor_index)[0, keep] / self.anchor_spec.input_size
+        raw = self.interpreter.get_tensor(self.regressor_index)[0, keep] / self.side
         anchors = self.anchors[keep]
         centre = raw[:, 0:2] + anchors
         half = raw[:, 2:4] / 2
-        side = float(self.anchor_spec.input_size)
+        side = float(self.side)
         boxes = np.concatenate([centre - half, centre + half], axis=1) * side
         keypoints = (raw[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]) * side
         kept = nms(boxes, scores[keep], self.nms_iou)
@@ -154,7 +157,7 @@ class BlazeFaceShort(_BlazeFace):
     """Short-range BlazeFace (faces within ~2 m of a selfie camera), 128×128 input."""
 
     name: ClassVar[str] = "blazeface_short"
-    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(128, (8, 16, 16, 16), anchors_per_layer=2)
+    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec((8, 16, 16, 16), anchors_per_layer=2)
 
 
 @register_detector(card=BLAZEFACE_FULL_CARD)
@@ -162,4 +165,4 @@ class BlazeFaceFull(_BlazeFace):
     """Full-range BlazeFace (faces up to ~5 m), 192×192 input, one anchor per stride-4 cell."""
 
     name: ClassVar[str] = "blazeface_full"
-    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec(192, (4,), anchors_per_layer=1)
+    anchor_spec: ClassVar[SsdAnchorSpec] = SsdAnchorSpec((4,), anchors_per_layer=1)

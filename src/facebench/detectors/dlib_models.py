@@ -120,8 +120,8 @@ DLIB_MMOD_CARD = WeightCard(
 class DlibFivePoint(Refiner):
     """dlib's 5-point shape predictor: eye centres from corners, nose base, estimated mouth corners."""
 
-    requires: ClassVar[tuple[str, ...]] = ("dlib",)
     name: ClassVar[str] = "dlib5"
+    requires: ClassVar[tuple[str, ...]] = ("dlib",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -50,9 +50,8 @@ FACEMESH_CARD = WeightCard(
 
 @register_refiner(card=FACEMESH_CARD)
 class FaceMesh(Refiner):
-    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
-
     name: ClassVar[str] = "facemesh"
+    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

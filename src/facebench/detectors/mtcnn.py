@@ -108,9 +108,8 @@ MTCNN_CARD = WeightCard(
 
 @register_detector(card=MTCNN_CARD)
 class Mtcnn(Detector):
-    requires: ClassVar[tuple[str, ...]] = ("torch",)
-
     name: ClassVar[str] = "mtcnn"
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     stage_thresholds: ClassVar[tuple[float, float]] = (0.6, 0.7)
     pyramid_factor: ClassVar[float] = 0.709
     smallest_face: ClassVar[float] = 20.0

@@ -159,8 +159,8 @@ RETINAFACE_MNET025_CARD = WeightCard(
 class RetinaFaceMnet025(Detector):
     """RetinaFace MobileNet-0.25 (biubug6): BGR minus (104, 117, 123), any input size."""
 
-    requires: ClassVar[tuple[str, ...]] = ("torch",)
     name: ClassVar[str] = "retinaface_mnet025"
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     config_: ClassVar[RetinaFaceConfig] = MNET_CONFIG
 
     #: ``onnx`` runs a verified, cached ONNX export of the PyTorch network (3-4× faster on a CPU;

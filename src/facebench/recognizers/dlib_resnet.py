@@ -28,7 +28,7 @@ from facebench.zoo.sources import DLIB_PACKAGE
 
 __all__ = ["DlibResNet"]
 
-CHIP_SIZE = 150
+#: dlib's face-chip margin (get_face_chips' default); the chip's size is the card's input size
 CHIP_PADDING = 0.25
 
 
@@ -63,9 +63,8 @@ DLIB_RESNET_CARD = WeightCard(
 
 @register_recognizer(card=DLIB_RESNET_CARD)
 class DlibResNet(Recognizer):
-    requires: ClassVar[tuple[str, ...]] = ("dlib",)
-
     name: ClassVar[str] = "dlib_resnet"
+    requires: ClassVar[tuple[str, ...]] = ("dlib",)
     engines: ClassVar[tuple[str, ...]] = ("dlib",)
     native_metric: ClassVar[str] = "euclidean"
     align_methods: ClassVar[tuple[str, ...]] = ("similarity",)
@@ -79,10 +78,16 @@ class DlibResNet(Recognizer):
         self.predictor = DlibFivePoint(store=self.store)
 
     @property
+    def chip_size(self) -> int:
+        assert self.card.preprocess.input_size is not None
+        return self.card.preprocess.input_size[0]
+
+    @property
     def template(self) -> Any:
+        """dlib places its chip from its own 5-point shape: a template with no points."""
         from facebench.align import Template
 
-        return Template("dlib_150", CHIP_SIZE, CHIP_SIZE, ())
+        return Template(str(self.card.preprocess.template), self.chip_size, self.chip_size, ())
 
     def align(
         self, image: np.ndarray, faces: Sequence[Face] | Faces, method: AlignMethod = "similarity"
@@ -90,11 +95,11 @@ class DlibResNet(Recognizer):
         self._check_method(method)
         faces = list(faces)
         if not faces:
-            return np.zeros((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
+            return np.zeros((0, self.chip_size, self.chip_size, 3), np.uint8)
         shapes = self._dlib.full_object_detections()
         shapes.extend(self.predictor.shapes(image, np.stack([face.box for face in faces])))
         chips = self._dlib.get_face_chips(
-            np.ascontiguousarray(image), shapes, size=CHIP_SIZE, padding=CHIP_PADDING
+            np.ascontiguousarray(image), shapes, size=self.chip_size, padding=CHIP_PADDING
         )
         return np.stack([np.asarray(chip) for chip in chips])
 

@@ -88,9 +88,8 @@ MOBILEFACENET_TFLITE_CARD = WeightCard(
 
 @register_recognizer(card=MOBILEFACENET_CASIA_CARD)
 class MobileFaceNetCasia(Recognizer):
-    requires: ClassVar[tuple[str, ...]] = ("torch",)
-
     name: ClassVar[str] = "mobilefacenet_casia"
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, **options: Any) -> None:
@@ -110,8 +109,8 @@ class MobileFaceNetCasia(Recognizer):
 class MobileFaceNetTflite(Recognizer):
     """The TF2 MobileFaceNet with int8 weights (float input and output), through LiteRT."""
 
-    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
     name: ClassVar[str] = "mobilefacenet_tflite"
+    requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
     engines: ClassVar[tuple[str, ...]] = ("litert",)
 
     def __init__(self, **options: Any) -> None:

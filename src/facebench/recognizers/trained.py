@@ -54,8 +54,8 @@ def preprocess_from_dict(data: dict[str, Any]) -> Preprocess:
 class TrainedRecognizer(Recognizer):
     """A facebench-trained backbone from its model file (sha256-checked against its sidecar)."""
 
-    requires: ClassVar[tuple[str, ...]] = ("torch",)
     name: ClassVar[str] = "ckpt"
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, checkpoint: str, **options: Any) -> None:
