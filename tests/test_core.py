@@ -107,3 +107,10 @@ def test_an_onnx_file_recognizer_refuses_a_graph_without_its_contract(tmp_path):
     Path(str(model) + ".json").unlink()
     with pytest.raises(FacebenchError, match="no contract file"):
         create(f"onnx:{model}")
+
+
+def test_every_public_name_of_the_lazy_package_resolves():
+    import facebench
+
+    for name in facebench.__all__:
+        assert getattr(facebench, name) is not None, name

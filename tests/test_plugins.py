@@ -272,3 +272,16 @@ def test_a_plugin_detector_runs_through_benchmark(plugin_venv, lfw_root):
 
 def get_plugin_sha(root: Path) -> str:
     return hashlib.sha256((root / "cache" / "centre_box" / "centre_box.onnx").read_bytes()).hexdigest()
+
+
+def test_a_broken_plugin_is_a_warning_naming_it_and_the_built_ins_stay(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import facebench.plugins as plugins
+
+    broken = EntryPoint("broken_model", "facebench_no_such_module_here", ENTRY_POINT_GROUP)
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [broken] if group == ENTRY_POINT_GROUP else [])
+    monkeypatch.setitem(plugins._state, "done", False)
+    with pytest.warns(UserWarning, match=r"plugin 'broken_model' \(facebench_no_such_module_here\) failed"):
+        plugins.discover()
+    assert plugins._state["done"] and "yunet" in list_detectors()

@@ -21,7 +21,7 @@ import threading
 import warnings
 from importlib.metadata import entry_points
 
-__all__ = ["ENTRY_POINT_GROUP", "MODEL_PACKAGES", "discover", "plugin_errors"]
+__all__ = ["ENTRY_POINT_GROUP", "MODEL_PACKAGES", "discover"]
 
 ENTRY_POINT_GROUP = "facebench.models"
 #: packages whose modules are model modules (imported by name: the registries live below them)
@@ -29,18 +29,18 @@ MODEL_PACKAGES = ("facebench.detectors", "facebench.recognizers")
 #: modules of those packages that hold shared code, not a model
 NOT_MODELS = frozenset({"base", "registry", "refiners", "nets", "backbones", "thresholds"})
 
-_lock = threading.RLock()
+_lock = threading.RLock()  # re-entrant: a model module may look a name up while it is imported
 _state = {"done": False, "running": False}
-_errors: dict[str, str] = {}
 
 
 def discover() -> None:
     """Import every model module and plugin once (later calls return at once).
 
-    A call made while discovery runs (a model module asking for a card as it is imported)
-    returns immediately: that module's own registrations are what it needs.
+    A call from another thread while discovery runs waits for it to finish; a call from the
+    discovering thread itself (a model module asking for a card as it is imported) returns at
+    once: that module's own registrations are what it needs.
     """
-    if _state["done"] or _state["running"]:
+    if _state["done"]:
         return
     with _lock:
         if _state["done"] or _state["running"]:
@@ -56,7 +56,6 @@ def discover() -> None:
                 try:
                     entry_point.load()
                 except Exception as error:  # a broken plugin must not take the built-in models down
-                    _errors[entry_point.name] = f"{type(error).__name__}: {error}"
                     warnings.warn(
                         f"facebench plugin {entry_point.name!r} ({entry_point.value}) failed to load: "
                         f"{type(error).__name__}: {error}",
@@ -65,9 +64,3 @@ def discover() -> None:
             _state["done"] = True
         finally:
             _state["running"] = False
-
-
-def plugin_errors() -> dict[str, str]:
-    """Entry points that failed to load, with their errors (``facebench models list`` shows them)."""
-    discover()
-    return dict(_errors)
