@@ -236,13 +236,33 @@ def test_batched_retinaface_matches_one_image_at_a_time(lfw_root):
     pairs = load_lfw_pairs()
     images = [decode_image(path) for path in pairs.images[:8]]  # LFW: all 250×250
     detector = create("retinaface_mnet025", batch_size=8)
-    assert detector.config["batch_size"] == 8 and create("yunet", batch_size=8).batch_size == 1
+    assert detector.config["batch_size"] == 8 and create("retinaface_mnet025").batch_size == 1
     batched = detector.detect_decoded(images)
     for decoded, faces in zip(images, batched, strict=True):
         alone = detector.detect_faces(decoded.rgb)
         assert len(alone) == len(faces)
         np.testing.assert_allclose(faces.boxes, alone.boxes, atol=1e-2)
         np.testing.assert_allclose(faces.landmarks, alone.landmarks, atol=1e-2)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batched_yunet_is_bit_identical_to_one_image_at_a_time(lfw_root, threads):
+    """The card's batch of 8 is the default only because it changes nothing, bit for bit."""
+    from facebench.detectors import create
+    from facebench.image import decode_image
+
+    pairs = load_lfw_pairs()
+    images = [decode_image(path) for path in pairs.images[:19]]  # batches of 8, 8 and 3
+    detector = create("yunet", threads=threads)
+    assert detector.batch_size == 8 == detector.card.detector_defaults.batch_size
+    assert create("yunet", batch_size=1).config != detector.config  # stored apart all the same
+    batched = detector.detect_decoded(images)
+    assert sum(len(faces) for faces in batched) >= 19
+    for decoded, faces in zip(images, batched, strict=True):
+        alone = detector.detect_faces(decoded.rgb)
+        np.testing.assert_array_equal(faces.boxes, alone.boxes)
+        np.testing.assert_array_equal(faces.scores, alone.scores)
+        np.testing.assert_array_equal(faces.landmarks, alone.landmarks)
 
 
 def test_retinaface_onnx_engine_agrees_with_torch(lfw_root):

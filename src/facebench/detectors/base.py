@@ -37,8 +37,9 @@ class Detector(ABC):
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
         refine: a landmark refiner (``facemesh``, ``dlib5``) that recomputes the 5 points;
             ``"none"`` keeps the detector's own; default: the detector's (``dlib5`` for dlib's).
-        batch_size: same-size images per forward pass, up to the model's `max_batch` (default 1:
-            a batched pass rounds differently, and int8 recognizers downstream amplify that).
+        batch_size: same-size images per forward pass, up to the model's `max_batch` (default: the
+            card's, 1 unless a batched pass is bit-identical; elsewhere a batched pass rounds
+            differently, and int8 recognizers downstream amplify that).
         store: model store to resolve weights with (default: configured from the environment).
         weights: explicit path of the weight file (still sha256-checked).
     """
@@ -65,7 +66,7 @@ class Detector(ABC):
         input_size: InputSize | str | None = None,
         threads: int | None = None,
         refine: str | None = None,
-        batch_size: int = 1,
+        batch_size: int | None = None,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -80,6 +81,7 @@ class Detector(ABC):
         if max_faces is not None and max_faces < 1:
             raise ValueError(f"`max_faces` must be at least 1 or None, got {max_faces}")
         self.max_faces = max_faces
+        batch_size = defaults.batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
         self.batch_size = min(int(batch_size), self.max_batch)

