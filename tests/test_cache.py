@@ -120,7 +120,7 @@ def test_a_changed_weight_file_or_option_never_reuses_a_row(small_pairs, tmp_pat
     # on load; here the card says so), so no stored row of the old file is used
     other = replace(real, files=(replace(real.files[0], sha256="0" * 64),))
     monkeypatch.setitem(registry._CARDS, "yunet", other)
-    monkeypatch.setattr(yunet.YuNet, "__init__", _yunet_without_store_check(real))
+    monkeypatch.setattr(yunet.YuNet, "_load", _yunet_without_store_check(real))
     reweighted = CountingExecutor()
     _run(small_pairs, out, reweighted)
     assert len(reweighted.computed) == len(small_pairs.images)
@@ -132,18 +132,16 @@ def test_a_changed_weight_file_or_option_never_reuses_a_row(small_pairs, tmp_pat
 
 
 def _yunet_without_store_check(card):
-    """YuNet's constructor loading the genuine file whatever the (patched) card says."""
-    from facebench.detectors.base import Detector
+    """YuNet's loader reading the genuine file whatever the (patched) card says."""
     from facebench.ops.runtime import onnx_session
     from facebench.zoo import default_store
 
-    def init(self, **options):
-        Detector.__init__(self, **options)
+    def load(self):
         self.session = onnx_session(default_store().resolve(card), self.threads, any_input_size=True)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
 
-    return init
+    return load
 
 
 def test_another_option_is_another_row(small_pairs, tmp_path):
@@ -353,3 +351,26 @@ def test_the_engine_computes_what_a_direct_call_computes(small_pairs, tmp_path):
         rgb = load_image(path)
         face = central_face(detector.detect_faces(rgb), rgb.shape[1], rgb.shape[0])
         np.testing.assert_array_equal(vectors[str(path)], recognizer.embed_faces(rgb, [face])[0])
+
+
+def test_a_described_model_has_the_loaded_ones_config_and_reads_no_weights(tmp_path, lfw_root):
+    """Planning and store lookups use descriptions: same config, no weight file touched."""
+    from facebench.detectors.registry import DETECTORS
+    from facebench.recognizers.registry import RECOGNIZERS
+    from facebench.zoo import ModelStore
+
+    empty = ModelStore(home=tmp_path / "nowhere", cache_dir=tmp_path / "cache", allow_download=False)
+    for registry, name, options in (
+        (DETECTORS, "yunet", {}),
+        (DETECTORS, "retinaface_mnet025", {"engine": "torch"}),
+        (RECOGNIZERS, "edgeface_xs_dequant", {"engine": "onnx"}),
+        (RECOGNIZERS, "mobilefacenet_tflite", {}),
+    ):
+        described = registry.describe(name, store=empty, **options)  # no file there: nothing read
+        assert described.config == registry.create(name, **options).config
+    image = load_lfw_pairs().images[0]
+    lazy = DETECTORS.describe("yunet")
+    assert (
+        lazy.detect_faces(image).boxes.tolist()
+        == DETECTORS.create("yunet").detect_faces(image).boxes.tolist()
+    )

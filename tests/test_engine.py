@@ -78,15 +78,15 @@ def test_outputs_hold_every_required_field(clean_run):
     assert "McNemar" in (clean_run / "README.md").read_text()
 
 
-#: run the CLI with the engine's detection and embedding entry points made to fail
+#: run the CLI with the engine's detection and embedding entry points, and weight loading, made to fail
 _NOTHING_COMPUTED = """
 import sys
 from facebench.detectors.base import Detector
 from facebench.recognizers.base import Recognizer
 def refuse(self, *args, **kwargs):
-    raise AssertionError(f"{type(self).__name__} ran on a warm re-run")
-Detector.detect_decoded = refuse
-Recognizer.embed_aligned = refuse
+    raise AssertionError(f"{type(self).__name__} ran or read its weights on a warm re-run")
+Detector.detect_decoded = Detector.load = refuse
+Recognizer.embed_aligned = Recognizer.load = refuse
 from facebench.cli import main
 sys.argv = ["facebench", *sys.argv[1:]]
 main()
@@ -94,7 +94,8 @@ main()
 
 
 def test_warm_rerun_reads_the_cache_and_gives_the_same_numbers(clean_run):
-    """A re-run computes no detection and no embedding (its speed is benchmarks/' business)."""
+    """A re-run computes no detection and no embedding, and reads no weights: planning, store
+    lookups, scoring and the report need only each model's description (speed: benchmarks/)."""
     before = _metrics(clean_run)
     command = [
         sys.executable,

@@ -556,7 +556,7 @@ def benchmark_command(
         raise _fail(str(error)) from None
     from facebench.report import write_all
 
-    written = write_all(result, out, pairs=pairs, example_detectors=detector_names)
+    written = write_all(result, out, pairs=pairs, examples=True)
     print((out / "README.md").read_text())
     _report_image_failures(result)
     entries = []  # what was written, as the top-level names of OUT (folders once, with a slash)

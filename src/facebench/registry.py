@@ -102,6 +102,16 @@ class Registry(Generic[T]):
         self.get(name)
 
     def create(self, name: str, **options: Any) -> T:
+        """The model ``name`` built with ``options``, its weights read (a bad file fails here)."""
+        model = self.describe(name, **options)
+        load = getattr(model, "load", None)
+        if load is not None:
+            load()
+        return model
+
+    def describe(self, name: str, **options: Any) -> T:
+        """The model ``name`` with ``options`` resolved but its weights not yet read: its card,
+        options and ``config`` without the cost of loading (it loads on first use)."""
         plugins.discover()
         prefix, colon, argument = name.partition(":")
         if colon and prefix in self._resolvers:

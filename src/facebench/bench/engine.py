@@ -246,12 +246,12 @@ def measure_costs(
         wanted.setdefault(job.detector, (readable[0], None))
         for embed in job.embeds:
             if embed.recognizer not in wanted:
-                crops = _sample_crops(pool.get(embed.recognizer), embed.method, output, readable)
+                crops = _sample_crops(pool.describe(embed.recognizer), embed.method, output, readable)
                 wanted[embed.recognizer] = (readable[0], crops)
     costs: dict[ModelSpec, ModelCost] = {}
     configs = {}
     for spec, (sample, _) in wanted.items():
-        configs[spec] = _cost_config(store, spec, pool.get(spec), sample, fingerprint)
+        configs[spec] = _cost_config(store, spec, pool.describe(spec), sample, fingerprint)
         cached = store.get_many("cost", configs[spec], ["model"])
         if "model" in cached:
             costs[spec] = ModelCost(**json.loads(cached["model"]))
@@ -333,8 +333,8 @@ def run_benchmark(
                 outputs[planned.job],
                 pairs,
                 dataset=dataset,
-                recognizer=pool.get(embed.recognizer),
-                detector=pool.get(job.detector),
+                recognizer=pool.describe(embed.recognizer),
+                detector=pool.describe(job.detector),
                 costs=costs,
                 detector_spec=job.detector,
                 embed_spec=embed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from pathlib import Path
@@ -45,12 +46,11 @@ def environment(threads: int | None = None) -> dict[str, Any]:
     import onnxruntime
 
     versions = {"numpy": np.__version__, "onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__}
-    try:
-        import torch
+    # read from the installed metadata: importing torch for its version string costs seconds
+    from importlib.metadata import PackageNotFoundError, version
 
-        versions["torch"] = torch.__version__
-    except ImportError:  # pragma: no cover - torch is an optional extra
-        pass
+    with contextlib.suppress(PackageNotFoundError):  # torch is an optional extra
+        versions["torch"] = version("torch")
     return {
         "cpu": cpu_name(),
         "cores": len(os.sched_getaffinity(0)),

@@ -125,8 +125,8 @@ class LocalExecutor:
     ) -> Iterator[tuple[int, ImageOutcome]]:
         """Every job's items, chunk by chunk over the images they share: each image is read and
         decoded once for all detectors that decode it at the same size (``decode_fit``)."""
-        detectors = [self.pool.get(job.detector) for job in jobs]
-        recognizers = [[self.pool.get(embed.recognizer) for embed in job.embeds] for job in jobs]
+        detectors = [self.pool.describe(job.detector) for job in jobs]
+        recognizers = [[self.pool.describe(embed.recognizer) for embed in job.embeds] for job in jobs]
         fits = [detector.decode_fit() for detector in detectors]
         wanted: dict[str, dict[int, WorkItem]] = {}  # image key → job → its item, in image order
         for index, job_items in enumerate(items):
@@ -147,6 +147,9 @@ class LocalExecutor:
 
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="facebench-decode") as decoders:
             queued: deque[list[dict[tuple[int, int] | None, Future[_Decoded]]]] = deque()
+            if chunks:
+                queued.append(submit(chunks[0]))  # decoding starts while the models load
+            self._load_needed(jobs, items)
             for position, chunk in enumerate(chunks):
                 while len(queued) < 2 and position + len(queued) < len(chunks):  # this chunk and the next
                     queued.append(submit(chunks[position + len(queued)]))
@@ -161,6 +164,15 @@ class LocalExecutor:
                         job, detectors[index], recognizers[index], job_items, decoded
                     ):
                         yield index, outcome
+
+    def _load_needed(self, jobs: Sequence[DetectorJob], items: Sequence[Sequence[WorkItem]]) -> None:
+        """Read the weights of the models with work to do (and only those), before any timing."""
+        for job, job_items in zip(jobs, items, strict=True):
+            if any(item.detection is None for item in job_items):
+                self.pool.get(job.detector)
+            for index, embed in enumerate(job.embeds):
+                if any(index in item.embeds for item in job_items):
+                    self.pool.get(embed.recognizer)
 
     def _process(
         self,

@@ -62,18 +62,24 @@ class ModelSpec:
         engine = dict(self.options).get("engine")
         return f"{self.name}@{engine}" if engine else self.name
 
-    def build(self) -> Any:
+    def describe(self) -> Any:
+        """The model with its options resolved, weights not yet read (it loads on first use)."""
         if self.kind == "detector":
-            from facebench.detectors import create
+            from facebench.detectors.registry import DETECTORS
 
-            return create(self.name, **dict(self.options))
-        from facebench.recognizers import create as create_recognizer
+            return DETECTORS.describe(self.name, **dict(self.options))
+        from facebench.recognizers.registry import RECOGNIZERS
 
-        return create_recognizer(self.name, **dict(self.options))
+        return RECOGNIZERS.describe(self.name, **dict(self.options))
 
 
 class ModelPool:
-    """Builds each `ModelSpec` once per process and hands out the same instance afterwards."""
+    """Holds one instance per `ModelSpec` per process.
+
+    `describe` hands it out before its weights are read (planning, store lookups and scoring
+    need only options, card and ``config``, so a re-run whose results are all stored reads no
+    weights); `get` hands out the same instance loaded.
+    """
 
     def __init__(self) -> None:
         self._models: dict[ModelSpec, Any] = {}
@@ -86,11 +92,18 @@ class ModelPool:
             self._models[spec] = model
         return spec
 
-    def get(self, spec: ModelSpec) -> Any:
+    def describe(self, spec: ModelSpec) -> Any:
         with self._lock:
             if spec not in self._models:
-                self._models[spec] = spec.build()
+                self._models[spec] = spec.describe()
             return self._models[spec]
+
+    def get(self, spec: ModelSpec) -> Any:
+        model = self.describe(spec)
+        load = getattr(model, "load", None)  # an adopted instance may be any object with the API
+        if load is not None:
+            load()
+        return model
 
 
 @dataclass(frozen=True)
@@ -191,10 +204,10 @@ def plan_grid(
         detector_name, detector_engine = parse_model_name(detector_text)
         detector_spec = ModelSpec.of("detector", detector_name, threads=threads, engine=detector_engine)
         detector_name = detector_spec.label
-        detector = pool.get(detector_spec)
+        detector = pool.describe(detector_spec)
         embeds: list[EmbedSpec] = []
         for spec in recognizer_specs:
-            recognizer = pool.get(spec)
+            recognizer = pool.describe(spec)
             for asked in align:
                 pipeline = Pipeline(detector_name, asked, spec.label, degrade)
                 method, reason = asked, None

@@ -45,6 +45,7 @@ __all__ = [
     "ImageKeys",
     "JobOutput",
     "central_faces",
+    "detect_description",
     "embed_images",
     "key_images",
     "run_jobs",
@@ -118,8 +119,13 @@ class JobOutput:
         return detection.status if detection is not None and detection.status != Status.OK else None
 
 
+def detect_description(config: dict[str, Any]) -> dict[str, Any]:
+    """What the store keys a detector's rows by: its ``config`` and this stage's code version."""
+    return {"stage": "detect", "stage_version": STAGE_VERSION["detect"], **config}
+
+
 def detect_config(store: ResultStore, detector: Any) -> str:
-    return store.register({"stage": "detect", "stage_version": STAGE_VERSION["detect"], **detector.config})
+    return store.register(detect_description(detector.config))
 
 
 def embed_config(store: ResultStore, recognizer: Any, method: str, detect: str) -> str:
@@ -172,8 +178,8 @@ class _JobState:
 
 
 def _prepare(job: DetectorJob, keys: ImageKeys, store: ResultStore, pool: ModelPool) -> _JobState:
-    detector = pool.get(job.detector)
-    recognizers = [pool.get(embed.recognizer) for embed in job.embeds]
+    detector = pool.describe(job.detector)  # configurations only: no weights read yet
+    recognizers = [pool.describe(embed.recognizer) for embed in job.embeds]
     dconfig = detect_config(store, detector)
     econfigs = [
         embed_config(store, recognizer, embed.method, dconfig)

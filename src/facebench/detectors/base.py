@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -97,6 +98,22 @@ class Detector(ABC):
             from facebench.detectors.refiners import create_refiner
 
             self.refiner = create_refiner(chosen, threads=threads, store=self.store)
+        self._loaded = False
+        self._load_lock = threading.Lock()
+
+    def load(self) -> Self:
+        """Read the verified weights and build the inference session, once (`create` calls it;
+        a detector constructed directly loads on first use). Until then the detector is only its
+        description: options, card and `config`, which is all a benchmark re-run needs."""
+        if not self._loaded:
+            with self._load_lock:
+                if not self._loaded:
+                    self._load()
+                    self._loaded = True
+        return self
+
+    def _load(self) -> None:  # noqa: B027 - models without weights to load keep this no-op
+        """Subclasses: read the weights and build the session (every option is already set)."""
 
     @property
     def card(self) -> WeightCard:
@@ -156,6 +173,7 @@ class Detector(ABC):
         inference), and each image's faces are exactly those `detect_faces` gives up to float
         rounding of the batched network.
         """
+        self.load()
         results: list[Faces] = []
         start = 0
         while start < len(images):
@@ -173,6 +191,7 @@ class Detector(ABC):
 
     def detect_faces(self, image: ImageInput) -> Faces:
         """Like `detect`, as a struct-of-arrays `Faces` batch."""
+        self.load()
         decoded = decode_image(image, fit=self.decode_fit())
         return self._finish(decoded, self._detect_rgb(decoded.rgb))
 

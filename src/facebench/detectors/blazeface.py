@@ -66,8 +66,7 @@ class _BlazeFace(Detector):
     requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
     anchor_spec: ClassVar[SsdAnchorSpec]
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def _load(self) -> None:
         self.interpreter = litert_interpreter(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = sorted(self.interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))

@@ -178,8 +178,7 @@ class DlibHog(_DlibDetector):
 
     name: ClassVar[str] = "dlib_hog"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.detector = _dlib().get_frontal_face_detector()
 
     def _raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,8 +193,7 @@ class DlibMmod(_DlibDetector):
 
     name: ClassVar[str] = "dlib_mmod"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.detector = _dlib().cnn_face_detection_model_v1(
             str(self.store.resolve(self.card, path=self.weights))
         )

@@ -6,7 +6,7 @@ weight (``detectMultiScale3`` with ``outputRejectLevels``), so ranking by score 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -63,8 +63,7 @@ class HaarCascade(Detector):
     scale_factor: ClassVar[float] = 1.1
     min_neighbors: ClassVar[int] = 5
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         path = self.store.resolve(self.card, path=self.weights)
         self.cascade = cv2.CascadeClassifier(str(path))
         if self.cascade.empty():

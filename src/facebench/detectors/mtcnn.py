@@ -10,7 +10,7 @@ last stage).
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -114,8 +114,7 @@ class Mtcnn(Detector):
     pyramid_factor: ClassVar[float] = 0.709
     smallest_face: ClassVar[float] = 20.0
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         from facebench.detectors.nets.mtcnn import ONet, PNet, RNet, load_numpy_state
 
         self.nets = {}

@@ -176,6 +176,8 @@ class RetinaFaceMnet025(Detector):
                 f"Expected argument `engine` to be one of {', '.join(self.engines)} for {self.name}, "
                 f"but got {self.engine!r}"
             )
+
+    def _load(self) -> None:
         self.network = build_network(self.config_)
         self.network.load_state_dict(self._state_dict(), strict=True)
         self.network.eval()

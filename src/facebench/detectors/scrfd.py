@@ -33,8 +33,7 @@ def anchor_centers(height: int, width: int, stride: int, per_cell: int) -> np.nd
 class _Scrfd(Detector):
     """SCRFD: outputs per stride are scores, then box distances, then keypoint offsets (×stride)."""
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def _load(self) -> None:
         self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input_name = self.session.get_inputs()[0].name
         self._centres: dict[tuple[int, int, int], np.ndarray] = {}

@@ -26,8 +26,7 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
 class _OnnxYolo(Detector):
     pad_value: ClassVar[float] = 0.0
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def _load(self) -> None:
         self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input_name = self.session.get_inputs()[0].name
 

@@ -67,8 +67,7 @@ class YuNet(Detector):
     name: ClassVar[str] = "yunet"
     max_batch: ClassVar[int] = 64
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def _load(self) -> None:
         path = self.store.resolve(self.card, path=self.weights)
         self.session = onnx_session(path, self.threads, any_input_size=True)
         self.input_name = self.session.get_inputs()[0].name

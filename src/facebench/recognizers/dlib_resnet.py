@@ -69,8 +69,7 @@ class DlibResNet(Recognizer):
     native_metric: ClassVar[str] = "euclidean"
     align_methods: ClassVar[tuple[str, ...]] = ("similarity",)
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         import dlib
 
         self._dlib = dlib

@@ -114,8 +114,7 @@ class EdgeFaceQuantized(_EdgeFace):
     engines: ClassVar[tuple[str, ...]] = ("torch",)
     max_batch_size: ClassVar[int | None] = 1
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.model = quantized_edgeface(self.card_name, self._state())
 
     def _forward(self, blob: np.ndarray) -> np.ndarray:
@@ -143,8 +142,7 @@ class EdgeFaceDequant(_EdgeFace):
 
     engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.runner = runner_for(self, dequantized_edgeface(self.card_name, self._state()))
 
     def _forward(self, blob: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ and give 128-d embeddings.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -92,8 +92,7 @@ class MobileFaceNetCasia(Recognizer):
     requires: ClassVar[tuple[str, ...]] = ("torch",)
     engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         from facebench.recognizers.nets.mobilefacenet import MobileFaceNet
 
         checkpoint = load_torch_weights(self.card_name, path=self.weights, store=self.store)
@@ -113,8 +112,7 @@ class MobileFaceNetTflite(Recognizer):
     requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
     engines: ClassVar[tuple[str, ...]] = ("litert",)
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.interpreter = litert_interpreter(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input = self.interpreter.get_input_details()[0]
         self.output_index = self.interpreter.get_output_details()[0]["index"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from pathlib import Path
 
 from facebench._log import logger
@@ -24,15 +23,15 @@ def write_all(
     out: Path,
     *,
     pairs: VerificationPairs | None = None,
-    example_detectors: Sequence[str] = (),
+    examples: bool = False,
     charts: bool = True,
 ) -> list[Path]:
     """Write results.json, results.csv, errors.csv, scores/, README.md, charts/ and report.html.
 
     ``pairs`` (the pairs the runs were scored on) lets per-pair scores be written; a run whose
     scores are not in memory (loaded from results.json) keeps its scores file. With
-    ``example_detectors``, aligned example sheets of the first readable images go to
-    aligned_examples/.
+    ``examples``, aligned example sheets of the first readable images (faces from the run's
+    store) go to aligned_examples/.
     """
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "results.json", out / "errors.csv", out / "README.md"]
@@ -65,8 +64,8 @@ def write_all(
         records = [run.to_record() for run in result.runs]
         written += write_charts(records, out)
         written.append(write_html_report(result, out))
-    if example_detectors and pairs is not None:
+    if examples and pairs is not None:
         from facebench.report.examples import write_aligned_examples
 
-        written += write_aligned_examples(example_detectors, pairs.images, out)
+        written += write_aligned_examples(result, pairs.images, out)
     return written
