@@ -7,6 +7,9 @@ Baselines (images decoded in advance where noted; every model built and warmed u
 2. ``bare_inference_s``: the pipeline's two stages with nothing around them, stage by stage on
    pre-decoded images: ``detector.detect_faces`` on every image, then ``recognizer.embed_aligned``
    on the pre-aligned central faces in batches of the recognizer's ``batch_size``.
+   ``bare_inference_batched_s``: the same with the detector fed as the engine feeds it
+   (``detect_decoded``: runs of same-size images in the card's batch), the stricter baseline:
+   ``engine_cold_over_bare_batched`` is the engine's own overhead.
 
 Engine runs (subprocesses, each into an empty folder unless said otherwise):
 
@@ -69,6 +72,7 @@ def main() -> None:
     from facebench.bench.plan import parse_model_name
     from facebench.datasets import load_lfw_pairs
     from facebench.detectors import create as create_detector
+    from facebench.image import decode_image
     from facebench.recognizers import create as create_recognizer
 
     pairs = load_lfw_pairs()
@@ -90,6 +94,13 @@ def main() -> None:
     start = time.perf_counter()
     found = [detector.detect_faces(rgb) for rgb in images]
     detect_seconds = time.perf_counter() - start
+    # the same detector fed as the engine feeds it: runs of same-size images, the card's batch
+    decoded = [decode_image(rgb) for rgb in images]
+    start = time.perf_counter()
+    batched = detector.detect_decoded(decoded)
+    detect_batched_seconds = time.perf_counter() - start
+    assert [len(f) for f in batched] == [len(f) for f in found]
+    del decoded, batched
     faces = [central_face(f, rgb.shape[1], rgb.shape[0]) for f, rgb in zip(found, images, strict=True)]
     crops = np.stack(
         [
@@ -105,6 +116,7 @@ def main() -> None:
         recognizer.embed_aligned(crops[first : first + recognizer.batch_size])
     embed_seconds = time.perf_counter() - start
     bare = detect_seconds + embed_seconds
+    bare_batched = detect_batched_seconds + embed_seconds
 
     with tempfile.TemporaryDirectory(prefix="facebench-overhead-") as folder:
         engine_out = Path(folder) / "engine"
@@ -136,9 +148,13 @@ def main() -> None:
                 "bare_detect_s": round(detect_seconds, 1),
                 "bare_embed_s": round(embed_seconds, 1),
                 "bare_inference_s": round(bare, 1),
+                "detector_batch": detector.batch_size,
+                "bare_detect_batched_s": round(detect_batched_seconds, 1),
+                "bare_inference_batched_s": round(bare_batched, 1),
                 "engine_cold_s": round(cold, 1),
                 "engine_cold_in_process_s": round(float(cold_stdout.split()[0]), 1),
                 "engine_cold_over_bare": round(cold / bare, 3),
+                "engine_cold_over_bare_batched": round(cold / bare_batched, 3),
                 "engine_warm_s": round(warm, 1),
                 "cli_cold_s": round(cli_cold, 1),
                 "cli_cold_over_cv2": round(cli_cold / cv2_seconds, 3),
