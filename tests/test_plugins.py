@@ -123,8 +123,7 @@ _POINTS = np.array(
 class CentreBox(Detector):
     name: ClassVar[str] = "centre_box"
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 
 from facebench.detectors.refiners import Refiner
 from facebench.extras import require_all
 from facebench.image import DecodedImage, ImageInput, decode_image
+from facebench.loading import LoadsOnFirstUse
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
 from facebench.zoo import DetectorDefaults, ModelStore, WeightCard, default_store, get_card
@@ -20,7 +20,7 @@ from facebench.zoo import DetectorDefaults, ModelStore, WeightCard, default_stor
 __all__ = ["Detector"]
 
 
-class Detector(ABC):
+class Detector(LoadsOnFirstUse, ABC):
     """Base class of all detectors.
 
     Subclasses set ``name`` and ``card_name`` and implement `_detect_rgb`, which receives an RGB
@@ -98,22 +98,6 @@ class Detector(ABC):
             from facebench.detectors.refiners import create_refiner
 
             self.refiner = create_refiner(chosen, threads=threads, store=self.store)
-        self._loaded = False
-        self._load_lock = threading.Lock()
-
-    def load(self) -> Self:
-        """Read the verified weights and build the inference session, once (`create` calls it;
-        a detector constructed directly loads on first use). Until then the detector is only its
-        description: options, card and `config`, which is all a benchmark re-run needs."""
-        if not self._loaded:
-            with self._load_lock:
-                if not self._loaded:
-                    self._load()
-                    self._loaded = True
-        return self
-
-    def _load(self) -> None:  # noqa: B027 - models without weights to load keep this no-op
-        """Subclasses: read the weights and build the session (every option is already set)."""
 
     @property
     def card(self) -> WeightCard:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from facebench.align import ALIGN_METHODS, AlignMethod, Template, align_face, get_template
 from facebench.extras import require_all
 from facebench.image import ImageInput, load_image
+from facebench.loading import LoadsOnFirstUse
 from facebench.ops.blob import to_blob
 from facebench.ops.degrade import parse_degrade
 from facebench.types import Face, Faces
@@ -41,7 +41,7 @@ def similarity(first: np.ndarray, second: np.ndarray, metric: str, normalized: b
     return (l2_normalise(first) * l2_normalise(second)).sum(axis=1)
 
 
-class Recognizer(ABC):
+class Recognizer(LoadsOnFirstUse, ABC):
     """Base class of all recognizers.
 
     Subclasses implement `_forward` on a preprocessed float32 batch (layout and normalisation
@@ -109,22 +109,6 @@ class Recognizer(ABC):
         self.threads = threads
         self.store = store or default_store()
         self.weights = weights
-        self._loaded = False
-        self._load_lock = threading.Lock()
-
-    def load(self) -> Self:
-        """Read the verified weights and build the engine, once (`create` calls it; a recognizer
-        constructed directly loads on first use). Until then it is only its description: options,
-        card and `config`, which is all a benchmark re-run needs."""
-        if not self._loaded:
-            with self._load_lock:
-                if not self._loaded:
-                    self._load()
-                    self._loaded = True
-        return self
-
-    def _load(self) -> None:  # noqa: B027 - models loaded in __init__ (files named at run time) keep this no-op
-        """Subclasses: read the weights and build the engine (every option is already set)."""
 
     @property
     def card(self) -> WeightCard:
