@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Self
+from typing import Any, Self
 
-__all__ = ["LoadsOnFirstUse"]
+__all__ = ["LoadsOnFirstUse", "loaded"]
 
 #: one re-entrant lock for every load: loads are rare, and a model may build another (a refiner)
 _LOADING = threading.RLock()
@@ -32,3 +32,11 @@ class LoadsOnFirstUse:
 
     def _load(self) -> None:
         """Subclasses: read the weights and build the engine (every option is already set)."""
+
+
+def loaded(model: Any) -> Any:
+    """``model`` with its weights read; an object without `load` (an adopted stand-in) as it is."""
+    load = getattr(model, "load", None)
+    if load is not None:
+        load()
+    return model

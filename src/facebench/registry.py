@@ -103,11 +103,9 @@ class Registry(Generic[T]):
 
     def create(self, name: str, **options: Any) -> T:
         """The model ``name`` built with ``options``, its weights read (a bad file fails here)."""
-        model = self.describe(name, **options)
-        load = getattr(model, "load", None)
-        if load is not None:
-            load()
-        return model
+        from facebench.loading import loaded
+
+        return loaded(self.describe(name, **options))
 
     def describe(self, name: str, **options: Any) -> T:
         """The model ``name`` with ``options`` resolved but its weights not yet read: its card,

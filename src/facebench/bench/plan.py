@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from facebench.align import ALIGN_METHODS, TEMPLATES
 from facebench.errors import FacebenchError
+from facebench.loading import loaded
 
 __all__ = [
     "DetectorJob",
@@ -99,11 +100,7 @@ class ModelPool:
             return self._models[spec]
 
     def get(self, spec: ModelSpec) -> Any:
-        model = self.describe(spec)
-        load = getattr(model, "load", None)  # an adopted instance may be any object with the API
-        if load is not None:
-            load()
-        return model
+        return loaded(self.describe(spec))  # an adopted instance may be any object with the API
 
 
 @dataclass(frozen=True)

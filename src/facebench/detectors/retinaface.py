@@ -216,7 +216,7 @@ class RetinaFaceMnet025(Detector):
 
     def cost_graph(self, width: int, height: int) -> tuple[str, Any, tuple[int, ...]]:
         w, h = model_input_shape(width, height, self.input_size, stride=32)
-        return "torch", self.network, (1, 3, h, w)
+        return "torch", self.load().network, (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         return self._detect_rgb_batch([image])[0]

@@ -10,7 +10,7 @@ from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
-from facebench.ops.resize import model_input_shape, resize_for_model
+from facebench.ops.resize import Resized, model_input_shape, resize_for_model
 from facebench.ops.runtime import onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
 from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
@@ -49,7 +49,7 @@ YUNET_CARD = WeightCard(
         why=(
             "Score and NMS are OpenCV's FaceDetectorYN defaults; images above 1280 px are shrunk. Runs "
             "of same-size images go 8 to a pass: each image's outputs are bit-identical to a pass of "
-            "its own, and a pass of 8 LFW images costs 0.72x eight single passes here."
+            "its own (tested), and faster (docs/BENCHMARKS.md, pipeline_overhead)."
         ),
     ),
 )
@@ -83,7 +83,7 @@ class YuNet(Detector):
     def _detect_rgb_batch(self, images: list[np.ndarray]) -> list[Faces]:
         """Same-size images in one forward pass. The graph's reshapes bake in a batch of 1, so each
         output comes back as ``(1, B·N, C)``, image-major; each image's rows are bit-identical to
-        a pass of its own (tests/test_detectors.py)."""
+        a pass of its own (tests/test_cache.py)."""
         resized = [resize_for_model(image, self.input_size, stride=32) for image in images]
         blob = to_blob([r.image for r in resized], self.card.preprocess)
         raw = self.session.run(self.output_names, {self.input_name: blob})
@@ -97,7 +97,7 @@ class YuNet(Detector):
         ]
         return [self._decode(out, r, blob.shape[3]) for out, r in zip(outputs, resized, strict=True)]
 
-    def _decode(self, outputs: dict[str, np.ndarray], resized: Any, width: int) -> Faces:
+    def _decode(self, outputs: dict[str, np.ndarray], resized: Resized, width: int) -> Faces:
         """One image's faces from its ``(N, C)`` outputs per stride."""
         boxes, scores, landmarks = [], [], []
         for stride in _STRIDES:
