@@ -167,6 +167,30 @@ def test_a_latency_of_threads_1_is_not_reported_for_threads_2(small_pairs, tmp_p
     assert again.detect_latency.source == "measured"  # now measured in this environment
 
 
+def test_the_latency_fingerprint_covers_threads_and_onnxruntime_spinning(monkeypatch):
+    from facebench.bench.environment import environment, environment_fingerprint
+
+    monkeypatch.delenv("FACEBENCH_ORT_SPIN", raising=False)
+    base = environment_fingerprint(2)
+    assert environment_fingerprint(1) != base
+    assert environment(2)["onnxruntime_spinning"] is False
+    monkeypatch.setenv("FACEBENCH_ORT_SPIN", "1")
+    assert environment_fingerprint(2) != base
+    assert environment(2)["onnxruntime_spinning"] is True
+
+
+@pytest.mark.parametrize(("variable", "allowed"), [(None, "0"), ("0", "0"), ("1", "1")])
+def test_onnx_sessions_sleep_instead_of_spinning_unless_asked(monkeypatch, variable, allowed):
+    from facebench.detectors import create
+
+    if variable is None:
+        monkeypatch.delenv("FACEBENCH_ORT_SPIN", raising=False)
+    else:
+        monkeypatch.setenv("FACEBENCH_ORT_SPIN", variable)
+    options = create("yunet").session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == allowed
+
+
 def test_an_exception_in_a_recognizer_is_reported_not_cached_and_retried(small_pairs, tmp_path):
     out = tmp_path / "run"
     pool = ModelPool()

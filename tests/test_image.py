@@ -124,6 +124,25 @@ def test_exif_orientation_is_applied(tmp_path):
     assert out[2, 5, 0] > 200 and out[-3, 5, 0] < 60  # the red block is now on top
 
 
+@pytest.mark.parametrize("orientation", [None, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_every_exif_orientation_decodes_as_pillows_exif_transpose(tmp_path, gradient, orientation, fmt):
+    from PIL import ImageOps
+
+    image = Image.fromarray(gradient)
+    exif = image.getexif()
+    if orientation is not None:
+        exif[0x0112] = orientation  # 9 is out of range: Pillow leaves the image as it is
+    path = _save(image, tmp_path / f"o.{fmt.lower()}", format=fmt, exif=exif.tobytes())
+    with Image.open(path) as reference:
+        expected = np.asarray(ImageOps.exif_transpose(reference.convert("RGB")))
+    assert expected.shape[:2] == ((60, 40) if orientation in (5, 6, 7, 8) else (40, 60))
+    assert np.array_equal(load_image(path), expected)
+    assert np.array_equal(load_image(path.read_bytes()), expected)
+    with Image.open(path) as opened:
+        assert np.array_equal(load_image(opened), expected)
+
+
 def test_bytes_arrays_and_pil_inputs(tmp_path, gradient):
     encoded = io.BytesIO()
     Image.fromarray(gradient).save(encoded, format="PNG")

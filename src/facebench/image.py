@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from facebench.errors import ImageError
 
@@ -107,6 +107,19 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return np.round(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
 
 
+#: EXIF orientations that need a transpose (1 is upright; anything else Pillow ignores too)
+_TRANSPOSED_ORIENTATIONS = frozenset(range(2, 9))
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """``image`` turned upright by its EXIF (or XMP) orientation. `ImageOps.exif_transpose` copies
+    an image that is upright already, and reading that copy into numpy took half of an LFW decode
+    (0.7 of 1.5 ms), so an upright image is returned as it is."""
+    if image.getexif().get(ExifTags.Base.Orientation, 1) in _TRANSPOSED_ORIENTATIONS:
+        return ImageOps.exif_transpose(image)
+    return image
+
+
 def _pil_to_rgb(image: Image.Image, name: str) -> np.ndarray:
     mode = image.mode
     if mode == "RGB":
@@ -173,7 +186,7 @@ def _decode(opener: Any, name: str, max_pixels: int, fit: tuple[int, int] | None
                 frame: Image.Image = image
                 if factor > 1 and not reduced:
                     frame = image.reduce(factor)  # box filter; the full frame is released below
-                decoded = _pil_to_rgb(ImageOps.exif_transpose(frame), name)
+                decoded = _pil_to_rgb(_upright(frame), name)
                 transposed = decoded.shape[:2] != image.size[::-1]
                 original = (height, width) if transposed else (width, height)
                 return DecodedImage(decoded, original)
@@ -316,7 +329,7 @@ def decode_image(
         if width * height > max_pixels:
             raise ImageError(name, f"size {width}x{height} exceeds the limit of {max_pixels:,} pixels")
         try:
-            rgb = _pil_to_rgb(ImageOps.exif_transpose(source), name)
+            rgb = _pil_to_rgb(_upright(source), name)
         except (OSError, ValueError) as error:
             raise ImageError(name, str(error)) from None
         return DecodedImage(rgb, (rgb.shape[1], rgb.shape[0]))

@@ -24,7 +24,7 @@ def cpu_name() -> str:
 
 def environment_fingerprint(threads: int | None = None) -> str:
     """A 16-hex digest of what a latency depends on: CPU model, usable cores, the thread count
-    actually used, Python and the versions of facebench and its inference libraries. A latency
+    actually used, whether ONNX Runtime's threads spin, Python and the versions of facebench and its inference libraries. A latency
     is reported only in an environment with the same fingerprint."""
     import hashlib
     import json
@@ -40,7 +40,7 @@ def environment_fingerprint(threads: int | None = None) -> str:
 
 
 def environment(threads: int | None = None) -> dict[str, Any]:
-    """CPU, cores, threads, Python and the versions of the inference libraries."""
+    """CPU, cores, threads, ONNX Runtime's spin-waiting, Python and the inference libraries' versions."""
     import cv2
     import numpy as np
     import onnxruntime
@@ -49,12 +49,15 @@ def environment(threads: int | None = None) -> dict[str, Any]:
     # read from the installed metadata: importing torch for its version string costs seconds
     from importlib.metadata import PackageNotFoundError, version
 
+    from facebench.ops.runtime import spinning_allowed
+
     with contextlib.suppress(PackageNotFoundError):  # torch is an optional extra
         versions["torch"] = version("torch")
     return {
         "cpu": cpu_name(),
         "cores": len(os.sched_getaffinity(0)),
         "threads": threads or "all",
+        "onnxruntime_spinning": spinning_allowed(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,

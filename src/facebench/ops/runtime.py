@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["default_threads", "litert_interpreter", "onnx_session", "run_torch"]
+__all__ = ["default_threads", "litert_interpreter", "onnx_session", "run_torch", "spinning_allowed"]
 
 
 def default_threads() -> int:
@@ -18,6 +18,16 @@ def default_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def spinning_allowed() -> bool:
+    """Whether ONNX Runtime's idle intra-op threads may spin-wait (``$FACEBENCH_ORT_SPIN=1``).
+
+    Off by default: a spinning thread holds a core the image decoder needs, and on 2 cores a cold
+    LFW run took 82 s with spinning against 72–74 s without, while bare inference was no slower
+    without it (``benchmarks/ort_spinning.py``, docs/BENCHMARKS.md).
+    """
+    return os.environ.get("FACEBENCH_ORT_SPIN", "0").strip() == "1"
 
 
 def _relax_spatial_dims(model_bytes: bytes) -> bytes:
@@ -36,7 +46,8 @@ def _relax_spatial_dims(model_bytes: bytes) -> bytes:
 
 
 def onnx_session(path: Path | bytes, threads: int | None = None, *, any_input_size: bool = False) -> Any:
-    """An onnxruntime CPU session with ``threads`` intra-op threads and no inter-op pool.
+    """An onnxruntime CPU session with ``threads`` intra-op threads, no inter-op pool, and idle
+    threads that sleep instead of spinning (`spinning_allowed`).
 
     Args:
         path: the model file, or its bytes (already verified by the caller).
@@ -51,6 +62,7 @@ def onnx_session(path: Path | bytes, threads: int | None = None, *, any_input_si
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning_allowed() else "0")
     model: bytes | str
     model = path if isinstance(path, bytes) else path.read_bytes() if any_input_size else str(path)
     if any_input_size:
