@@ -122,16 +122,35 @@ class ResultStore:
         self.commit_every = commit_every
         self._pending: list[tuple[str, str, str, bytes, bytes]] = []
         self._pending_latency: list[tuple[str, str, str, int, str, float, float]] = []
-        try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.05
+        while True:
             self.connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self._open()
-        except sqlite3.DatabaseError as error:
-            raise StoreCorruptError(self.path, str(error)) from None
+            try:
+                self._open()
+                return
+            except sqlite3.OperationalError as error:
+                self.connection.close()
+                # two runs creating one store race for the lock that switching to WAL takes, and
+                # SQLite answers that race at once instead of waiting: busy, not corrupt; try again
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise StoreCorruptError(self.path, str(error)) from None
+                if time.monotonic() > deadline:
+                    raise FacebenchError(
+                        f"the result store {self.path} stayed locked by another run for "
+                        f"{BUSY_TIMEOUT_S:.0f} s; wait for it to finish, or use another --out"
+                    ) from None
+                time.sleep(pause)
+                pause = min(1.0, pause * 2)
+            except sqlite3.DatabaseError as error:
+                self.connection.close()
+                raise StoreCorruptError(self.path, str(error)) from None
 
     def _open(self) -> None:
         connection = self.connection
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+        already_wal = connection.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+        if not already_wal and connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             logger.warning("%s: WAL journal unavailable; concurrent runs will wait on each other", self.path)
         connection.execute("PRAGMA synchronous=NORMAL")
         problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
