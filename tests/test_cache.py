@@ -389,12 +389,52 @@ def test_a_described_model_has_the_loaded_ones_config_and_reads_no_weights(tmp_p
         (DETECTORS, "retinaface_mnet025", {"engine": "torch"}),
         (RECOGNIZERS, "edgeface_xs_dequant", {"engine": "onnx"}),
         (RECOGNIZERS, "mobilefacenet_tflite", {}),
+        (DETECTORS, "yunet", {"refine": "facemesh"}),  # the refiner too reads nothing
+        (DETECTORS, "dlib_hog", {}),  # refined by dlib5 by default
     ):
         described = registry.describe(name, store=empty, **options)  # no file there: nothing read
         assert described.config == registry.create(name, **options).config
+    refined = DETECTORS.describe("yunet", refine="facemesh")
+    assert not refined.refiner._loaded and refined.load().refiner._loaded  # loaded with its detector
     image = load_lfw_pairs().images[0]
     lazy = DETECTORS.describe("yunet")
     assert (
         lazy.detect_faces(image).boxes.tolist()
         == DETECTORS.create("yunet").detect_faces(image).boxes.tolist()
     )
+
+
+def test_a_store_locked_by_another_run_is_waited_for_not_called_corrupt(tmp_path, monkeypatch):
+    """Two runs creating one store race for the lock of the switch to WAL, and SQLite answers the
+    loser at once with "database is locked" (seen in test_robustness's two concurrent benchmarks):
+    the store retries, and says "locked", never "corrupt", if the lock outlasts its timeout."""
+    import sqlite3
+
+    from facebench.bench import store as store_module
+    from facebench.bench.store import ResultStore, StoreCorruptError
+    from facebench.errors import FacebenchError
+
+    genuine = ResultStore._open
+    attempts = []
+
+    def racing(self):
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        genuine(self)
+
+    monkeypatch.setattr(ResultStore, "_open", racing)
+    with ResultStore(tmp_path / "a") as store:
+        store.put("detect", "c", "k", b"v")
+        store.commit()
+    assert len(attempts) == 3
+
+    monkeypatch.setattr(
+        ResultStore,
+        "_open",
+        lambda self: (_ for _ in ()).throw(sqlite3.OperationalError("database is locked")),
+    )
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)
+    with pytest.raises(FacebenchError, match="stayed locked by another run") as raised:
+        ResultStore(tmp_path / "b")
+    assert not isinstance(raised.value, StoreCorruptError)
