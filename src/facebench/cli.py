@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from facebench.atomic import atomic_open, check_writable_folder
@@ -213,7 +220,10 @@ def detectors_list() -> None:
 
 @app.command("detect")
 def detect_command(
-    images: Annotated[list[Path], typer.Argument(help="Image files.", readable=False)],
+    images: Annotated[
+        list[Path],
+        typer.Argument(help="Image files, or folders (walked recursively; needs --out).", readable=False),
+    ],
     detector: Annotated[
         str,
         typer.Option(
@@ -237,12 +247,46 @@ def detect_command(
     input_size: Annotated[
         str | None, typer.Option(help="original, max_side=N or fixed=WxH (default: the detector's).")
     ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write detections.csv/.jsonl and errors.csv here (resumable: a re-run skips images done).",
+        ),
+    ] = None,
+    glob: Annotated[
+        list[str] | None,
+        typer.Option("--glob", help="File-name pattern taken from folders (repeatable; default: images)."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="csv (always written with --out), or wider: also WIDER .txt files."),
+    ] = "csv",
+    save_images: Annotated[
+        bool, typer.Option("--save-images", help="With --out: annotated images under images/.")
+    ] = False,
+    crops: Annotated[
+        str | None,
+        typer.Option(
+            "--crops", help="With --out: a crop per face: arcface_112, sphereface_112x96 or none (box)."
+        ),
+    ] = None,
+    masks: Annotated[
+        bool,
+        typer.Option(
+            "--masks", help="Face and head masks: with --out as PNGs, with --detector all in the sheet."
+        ),
+    ] = False,
 ) -> None:
-    """Detect faces in images; print them, or draw them with --save.
+    """Detect faces in images or folders; print them, draw them with --save, or write files with --out.
 
-    With `--detector all`, every registered detector runs on one image and `--save` writes a
-    comparison sheet with one panel per detector. An unreadable image is reported and counted,
-    and the others are still processed; the exit code is 1 when any image failed.
+    With `--out DIR`, every image of the files and folders given is written into DIR as result
+    files (and, as asked, annotated images, aligned crops, WIDER files, face and head masks); a
+    re-run skips the images already done with the same detector configuration. With
+    `--detector all`, every registered detector runs on one image and `--save` writes a comparison
+    sheet with one panel per detector (`--masks`: with each detector's face and head masks). An
+    unreadable image is reported and counted, and the others are still processed; the exit code
+    is 1 when any image failed.
     """
     import cv2
 
@@ -258,13 +302,27 @@ def detect_command(
         "input_size": input_size,
         "refine": refine,
     }
+    if output_format not in ("csv", "wider"):
+        raise _fail(f"Expected --format to be csv or wider, but got {output_format!r}")
+    from facebench.annotate import CROP_CHOICES
+
+    if crops is not None and crops not in CROP_CHOICES:
+        raise _fail(f"Expected --crops to be one of {', '.join(CROP_CHOICES)}, but got {crops!r}")
+    wants_files = save_images or crops is not None or output_format != "csv" or glob
+    if out_dir is None and detector != "all" and (wants_files or masks):
+        raise _fail("--glob, --format, --save-images, --crops and --masks write files: give --out DIR")
+    if out_dir is not None:
+        if detector == "all":
+            raise _fail("--detector all draws a comparison sheet with --save; --out runs one detector")
+        _detect_to_folder(images, detector, options, out_dir, glob, output_format, save_images, crops, masks)
+        return
     try:
         if save is not None:
             _check_save_target(save, as_folder=len(images) > 1 and detector != "all")
     except (FacebenchError, OSError) as error:
         raise _fail(str(error)) from None
     if detector == "all":
-        _comparison_sheet(images, options, save, as_json)
+        _comparison_sheet(images, options, save, as_json, masks=masks)
         return
     try:
         model = create(detector, **options)
@@ -289,7 +347,10 @@ def detect_command(
                 rgb = load_image(image_path)
                 faces = model.detect(rgb)
             except Exception as error:  # one bad image is counted and reported, never fatal
-                failures.append((image_path, _per_image_error(image_path, error)))
+                reason = _per_image_error(image_path, error)
+                if image_path.is_dir():
+                    reason += " (a folder is walked with --out DIR)"
+                failures.append((image_path, reason))
                 _report_failure("skipped", failures[-1][1])
                 continue
             results.append(
@@ -327,6 +388,65 @@ def detect_command(
         err.print(
             f"[bold red]{len(failures)} of {len(images)} image(s) could not be read[/]", highlight=False
         )
+        raise typer.Exit(1)
+
+
+def _detect_to_folder(
+    paths: list[Path],
+    detector: str,
+    options: dict[str, Any],
+    out_dir: Path,
+    glob: list[str] | None,
+    output_format: str,
+    save_images: bool,
+    crops: str | None,
+    masks: bool,
+) -> None:
+    """``detect --out``: every image of ``paths`` through one detector, written as files."""
+    from facebench.annotate import DEFAULT_PATTERNS, AnnotateOptions, annotate, find_images
+    from facebench.detectors import create
+
+    try:
+        check_writable_folder(out_dir, "--out folder")
+        model = create(detector, **options)
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    found = find_images(paths, tuple(glob) if glob else DEFAULT_PATTERNS)
+    for where, reason in found.problems:
+        _report_failure("skipped", f"{where}: {reason}")
+    if not found.images:
+        raise _fail("no images to process in " + ", ".join(str(p) for p in paths))
+    chosen = AnnotateOptions(
+        wider=output_format == "wider", save_images=save_images, crops=crops, masks=masks
+    )
+    with Progress(
+        TextColumn("[bold]detect"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("detect", total=len(found.images))
+        summary = annotate(
+            found.images,
+            model,
+            out_dir,
+            chosen,
+            problems=found.problems,
+            on_image=lambda: progress.advance(task),
+        )
+    for name, reason in summary.failures[len(found.problems) :]:
+        _report_failure("failed", f"{name}: {reason}")
+    err.print(
+        f"{summary.images} image(s): {summary.computed} computed, {summary.reused} already done, "
+        f"{len(summary.failures)} failed; {summary.faces} face(s) in {out_dir / 'detections.csv'} "
+        f"({summary.seconds:.1f} s)",
+        highlight=False,
+    )
+    if summary.failures:
+        err.print(f"[bold red]failures are listed in {out_dir / 'errors.csv'}[/]", highlight=False)
         raise typer.Exit(1)
 
 
@@ -688,7 +808,10 @@ def eval_detection(
 
 @app.command("embed")
 def embed_command(
-    images: Annotated[list[Path], typer.Argument(help="Image files.", readable=False)],
+    images: Annotated[
+        list[Path],
+        typer.Argument(help="Image files, or folders (walked recursively; needs --out).", readable=False),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the (N, D) float32 .npy.")] = Path(
         "embeddings.npy"
     ),
@@ -807,8 +930,11 @@ def export_command(
     )
 
 
-def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | None, as_json: bool) -> None:
-    """Run every detector on one image; draw one labelled panel each into a grid."""
+def _comparison_sheet(
+    images: list[Path], options: dict[str, Any], save: Path | None, as_json: bool, *, masks: bool = False
+) -> None:
+    """Run every detector on one image; draw one labelled panel each into a grid (with ``masks``,
+    each panel shows that detector's face and head masks)."""
     import math
 
     import cv2
@@ -828,6 +954,11 @@ def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | 
     panels: list[Any] = []
     summary: list[dict[str, Any]] = []
     failed = 0
+    if masks:
+        from facebench.draw import draw_masks
+        from facebench.segment import FaceSegmenter
+
+        segmenter = FaceSegmenter()
     for name in list_detectors():
         try:
             faces = create(name, **options).detect(rgb)
@@ -841,8 +972,14 @@ def _comparison_sheet(images: list[Path], options: dict[str, Any], save: Path | 
             summary.append({"detector": name, "error": f"{type(error).__name__}: {error}"})
             failed += 1
             continue
-        summary.append({"detector": name, "faces": [face.to_dict() for face in faces]})
-        panels.append(draw_faces(rgb, faces, label=f"{name}: {len(faces)}"))
+        entry: dict[str, Any] = {"detector": name, "faces": [face.to_dict() for face in faces]}
+        background = rgb
+        if masks and faces:
+            found = segmenter.segment(rgb, faces)
+            entry["masks"] = [face_masks.to_dict() for face_masks in found]
+            background = draw_masks(rgb, found)
+        summary.append(entry)
+        panels.append(draw_faces(background, faces, label=f"{name}: {len(faces)}"))
         if not as_json:
             out.print(f"{name}: {len(faces)} face(s)", highlight=False)
     if as_json:

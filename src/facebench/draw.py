@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 
 from facebench.types import LANDMARK_NAMES, Face
 
-__all__ = ["LANDMARK_COLORS", "draw_faces"]
+__all__ = ["LANDMARK_COLORS", "draw_faces", "draw_masks"]
 
 #: RGB colour per landmark, in `LANDMARK_NAMES` order: eyes red/blue, nose green, mouth magenta/cyan.
 LANDMARK_COLORS: tuple[tuple[int, int, int], ...] = (
@@ -59,3 +60,20 @@ def draw_faces(
             thickness,
         )
     return canvas
+
+
+def draw_masks(image: np.ndarray, masks: Sequence[Any], *, alpha: float = 0.55) -> np.ndarray:
+    """A copy of RGB ``image`` with each face's head mask tinted blue and face mask green
+    (`facebench.segment.FaceMasks`), and each head box outlined."""
+    canvas = image.astype(np.float32)
+    for tint, attribute in (((40, 80, 255), "head_mask"), ((0, 230, 0), "face_mask")):
+        covered = np.zeros(image.shape[:2], bool)
+        for face_masks in masks:
+            covered |= getattr(face_masks, attribute) > 0
+        canvas[covered] = canvas[covered] * (1 - alpha) + np.asarray(tint, np.float32) * alpha
+    drawn = np.ascontiguousarray(np.round(canvas).astype(np.uint8))
+    thickness = max(1, round(max(drawn.shape[:2]) / 400))
+    for face_masks in masks:
+        x1, y1, x2, y2 = (int(v) for v in face_masks.head_box)
+        cv2.rectangle(drawn, (x1, y1), (max(x1, x2 - 1), max(y1, y2 - 1)), (40, 80, 255), thickness)
+    return drawn

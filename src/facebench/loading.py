@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-__all__ = ["LoadsOnFirstUse", "loaded"]
+__all__ = ["LoadsOnFirstUse", "WeightCardModel", "loaded"]
 
 #: one re-entrant lock for every load: loads are rare, and a model may build another (a refiner)
 _LOADING = threading.RLock()
@@ -40,3 +41,36 @@ def loaded(model: Any) -> Any:
     if load is not None:
         load()
     return model
+
+
+class WeightCardModel(LoadsOnFirstUse):
+    """A registered model with a weight card: the constructor checks the optional modules it
+    ``requires`` and keeps where its weights are found; `load` reads them (refiners, segmenters)."""
+
+    name: ClassVar[str]
+    card_name: ClassVar[str]
+    #: optional modules this model cannot run without (``torch``, ``ai_edge_litert``, ``dlib``):
+    #: checked first, so a missing extra fails with one line naming ``pip install "facebench[…]"``
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        store: Any = None,
+        weights: str | os.PathLike[str] | None = None,
+    ) -> None:
+        from facebench.extras import require_all
+        from facebench.zoo import default_store
+
+        require_all(self.requires, self.name)
+        self.threads = threads
+        self.store = store or default_store()
+        self.weights = weights
+
+    @property
+    def card(self) -> Any:
+        """The model's `WeightCard` (the only home of its files and preprocessing contract)."""
+        from facebench.zoo import get_card
+
+        return get_card(self.card_name)

@@ -25,9 +25,9 @@ __all__ = ["ENTRY_POINT_GROUP", "MODEL_PACKAGES", "discover"]
 
 ENTRY_POINT_GROUP = "facebench.models"
 #: packages whose modules are model modules (imported by name: the registries live below them)
-MODEL_PACKAGES = ("facebench.detectors", "facebench.recognizers")
+MODEL_PACKAGES = ("facebench.detectors", "facebench.recognizers", "facebench.segment")
 #: modules of those packages that hold shared code, not a model
-NOT_MODELS = frozenset({"base", "registry", "refiners", "nets", "backbones", "thresholds"})
+NOT_MODELS = frozenset({"base", "registry", "refiners", "nets", "backbones", "thresholds", "masks"})
 
 _lock = threading.RLock()  # re-entrant: a model module may look a name up while it is imported
 _state = {"done": False, "running": False}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -95,9 +95,10 @@ class Detector(LoadsOnFirstUse, ABC):
         chosen = defaults.refine if refine is None else (None if refine == "none" else refine)
         self.refiner: Refiner | None = None
         if chosen is not None:
-            from facebench.detectors.refiners import create_refiner
+            from facebench.detectors.refiners import REFINERS
 
-            self.refiner = create_refiner(chosen, threads=threads, store=self.store)
+            # described only: its weights are read when this detector is loaded (`load`)
+            self.refiner = REFINERS.describe(chosen, threads=threads, store=self.store)
 
     @property
     def card(self) -> WeightCard:
@@ -132,6 +133,13 @@ class Detector(LoadsOnFirstUse, ABC):
     @abstractmethod
     def _detect_rgb(self, image: np.ndarray) -> Faces:
         """Candidates for one RGB uint8 image, in original coordinates, after threshold and NMS."""
+
+    def load(self) -> Self:
+        """Read this detector's weights, and its refiner's (once; thread-safe)."""
+        super().load()
+        if self.refiner is not None:
+            self.refiner.load()
+        return self
 
     def decode_fit(self) -> tuple[int, int] | None:
         """The (width, height) this detector shrinks every image into, or ``None`` (``original``).

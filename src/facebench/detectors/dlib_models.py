@@ -123,14 +123,14 @@ class DlibFivePoint(Refiner):
     name: ClassVar[str] = "dlib5"
     requires: ClassVar[tuple[str, ...]] = ("dlib",)
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         dlib = _dlib()
         self._rectangle = dlib.rectangle
         self.predictor = dlib.shape_predictor(str(self.store.resolve(self.card, path=self.weights)))
 
     def shapes(self, image: np.ndarray, boxes: np.ndarray) -> list[Any]:
         """dlib `full_object_detection`s for ``boxes`` (what dlib's face chips are cut from)."""
+        self.load()
         return [self.predictor(image, self._rectangle(*(round(float(v)) for v in box))) for box in boxes]
 
     def _landmarks(

@@ -9,7 +9,7 @@ mouth corners are 61 and 291.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -53,8 +53,7 @@ class FaceMesh(Refiner):
     name: ClassVar[str] = "facemesh"
     requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _load(self) -> None:
         self.interpreter = litert_interpreter(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input_index = self.interpreter.get_input_details()[0]["index"]
         outputs = sorted(self.interpreter.get_output_details(), key=lambda d: int(d["shape"][-1]))
@@ -76,6 +75,7 @@ class FaceMesh(Refiner):
 
     def mesh(self, image: np.ndarray, box: np.ndarray, points: np.ndarray) -> np.ndarray:
         """``(468, 3)`` mesh in image coordinates (z in crop-pixel units)."""
+        self.load()
         matrix = self._crop_transform(box, points)
         crop = cv2.warpAffine(
             image, matrix, (self.side, self.side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT

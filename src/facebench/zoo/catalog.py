@@ -2,9 +2,8 @@
 
 A model that facebench runs declares its weight card beside its class, in its own module
 (`facebench.detectors.yunet.YUNET_CARD`, …): that card is the only home of its files, preprocessing
-contract and defaults. This module holds the rest: segmenters and restorers that upcoming stages
-will run, dlib's 68-point predictor, and canonical models that are not available offline here
-(listed with their published hashes, ``tested_offline=False``), so ``facebench models`` can list,
+contract and defaults. This module holds the rest: restorers that an upcoming stage will
+run, dlib's 68-point predictor, and canonical models that are not available offline here (listed with their published hashes, ``tested_offline=False``), so ``facebench models`` can list,
 verify and locate their files.
 """
 
@@ -12,12 +11,12 @@ from __future__ import annotations
 
 from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
 from facebench.zoo.registry import register_card
-from facebench.zoo.sources import DLIB_PACKAGE, INSIGHTFACE_NC, MEDIAPIPE, github_raw
+from facebench.zoo.sources import DLIB_PACKAGE, INSIGHTFACE_NC, github_raw
 
 __all__: list[str] = []
 
 # ---------------------------------------------------------------------------------------------
-# Landmarks and segmenters
+# Landmarks
 # ---------------------------------------------------------------------------------------------
 register_card(
     WeightCard(
@@ -38,59 +37,6 @@ register_card(
         preprocess=Preprocess(color=ColorOrder.RGB),
         package=DLIB_PACKAGE,
         notes="68 iBUG points; trained on 300-W (non-commercial).",
-    )
-)
-
-register_card(
-    WeightCard(
-        name="selfie_segmentation",
-        task=Task.SEGMENTER,
-        directory="mediapipe_selfie_segmentation",
-        files=(
-            WeightFile(
-                "selfie_segmentation.tflite",
-                "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
-                github_raw(*MEDIAPIPE, "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite"),
-                size=249024,
-            ),
-        ),
-        license="Apache-2.0 (Google MediaPipe)",
-        source="google-ai-edge/mediapipe@63e679d:mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
-        preprocess=Preprocess(
-            input_size=(256, 256),
-            size_policy="stretch",
-            color=ColorOrder.RGB,
-            std=(255.0,) * 3,
-            layout="nhwc",
-        ),
-        notes="[1,256,256,1] person probability.",
-    )
-)
-
-register_card(
-    WeightCard(
-        name="hair_segmentation",
-        task=Task.SEGMENTER,
-        directory="mediapipe_hair_segmentation",
-        files=(
-            WeightFile(
-                "hair_segmentation.tflite",
-                "d2c940c4fd80edeaf38f5d7387d1b4235ee320ed120080df67c663e749e77633",
-                github_raw(*MEDIAPIPE, "mediapipe/models/hair_segmentation.tflite"),
-                size=780588,
-            ),
-        ),
-        license="Apache-2.0 (Google MediaPipe)",
-        source="google-ai-edge/mediapipe@63e679d:mediapipe/models/hair_segmentation.tflite",
-        preprocess=Preprocess(
-            input_size=(512, 512),
-            size_policy="stretch",
-            color=ColorOrder.RGB,
-            std=(255.0,) * 3,
-            layout="nhwc",
-        ),
-        notes="Input [1,512,512,4]: RGB in [0,1] plus the previous frame's mask (zeros for a still image); "
-        "output [1,512,512,2] logits, softmax channel 1 = hair.",
     )
 )
 
