@@ -16,7 +16,19 @@ __all__ = [
     "MissingExtraError",
     "ModelNotFoundError",
     "UnknownNameError",
+    "describe_exception",
 ]
+
+
+def describe_exception(error: BaseException, who: str) -> str:
+    """``"<who> raised <Type>: <message> at <file>:<line>"``: an unexpected exception as one line
+    for a per-image report (where it was raised, without the whole traceback)."""
+    import traceback
+    from pathlib import Path
+
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"{who} raised {type(error).__name__}: {error}{where}"
 
 
 class FacebenchError(Exception):

@@ -21,7 +21,6 @@ import csv
 import io
 import json
 import time
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from facebench.annotate.walk import ImageFile
 from facebench.atomic import atomic_open, atomic_write_bytes
 from facebench.bench.detection import write_submission_file
 from facebench.bench.store import config_digest, content_key
-from facebench.errors import ImageError
+from facebench.errors import ImageError, describe_exception
 from facebench.image import DecodedImage, decode_image, read_image_file
 from facebench.types import LANDMARK_NAMES, Face, Faces
 
@@ -97,12 +96,6 @@ def _read_records(path: Path) -> dict[str, dict[str, Any]]:
         except (ValueError, KeyError, TypeError):
             continue
     return records
-
-
-def _describe(error: BaseException, what: str) -> str:
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-    return f"{what} raised {type(error).__name__}: {error}{where}"
 
 
 def _stem_path(relative: str, suffix: str) -> PurePosixPath:
@@ -205,13 +198,15 @@ def annotate(
     summary = AnnotateSummary(out, images=len(images), failures=list(problems))
     journal_path = out / "detections.jsonl"
     earlier = _read_records(journal_path)
-    wanted_outputs = options.outputs()
-    from facebench.segment.masks import HEAD_SCALE, PROBABILITY_THRESHOLD
-
-    masks = {"head_scale": HEAD_SCALE, "threshold": PROBABILITY_THRESHOLD}
-    digest = config_digest({"detector": detector.config, "annotate": ANNOTATE_VERSION, "masks": masks})
+    digest = config_digest({"detector": detector.config, "annotate": ANNOTATE_VERSION})
     fit = detector.decode_fit()
     writer = _Writer(out, options, detector.name, getattr(detector, "threads", None))
+    wanted_outputs = options.outputs()
+    if writer.segmenter is not None:  # masks of other segmentation weights or constants: made again
+        wanted_outputs = [
+            f"masks:{config_digest(writer.segmenter.config)}" if name == "masks" else name
+            for name in wanted_outputs
+        ]
     done: dict[str, dict[str, Any]] = {}
 
     def prepare(item: ImageFile) -> _Prepared:
@@ -233,7 +228,7 @@ def annotate(
         except ImageError as error:
             prepared.failure = error.reason
         except Exception as error:  # reported with the image's name, never fatal
-            prepared.failure = _describe(error, "the image decoder")
+            prepared.failure = describe_exception(error, "the image decoder")
         return prepared
 
     with (
@@ -297,7 +292,7 @@ def _detect(detector: Any, todo: list[_Prepared]) -> dict[int, Faces | str]:
         try:
             (results[id(prepared)],) = detector.detect_decoded([prepared.decoded])
         except Exception as error:
-            results[id(prepared)] = _describe(error, detector.name)
+            results[id(prepared)] = describe_exception(error, detector.name)
     return results
 
 
@@ -318,7 +313,7 @@ def _finish(
             rgb = decode_image(prepared.data).rgb if prepared.data is not None else decoded.rgb
             extra = writer.write(item, rgb, faces)
     except Exception as error:
-        summary.failures.append((item.relative, _describe(error, "writing the outputs")))
+        summary.failures.append((item.relative, describe_exception(error, "writing the outputs")))
         return None
     return {
         "image": item.relative,

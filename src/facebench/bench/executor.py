@@ -11,7 +11,6 @@ executor implements the same `Executor.run` and needs no change to planning or s
 from __future__ import annotations
 
 import time
-import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +23,7 @@ import numpy as np
 from facebench.bench.plan import DetectorJob, ModelPool
 from facebench.bench.records import DetectionRecord, EmbeddingRecord, Status
 from facebench.bench.store import content_key
-from facebench.errors import AlignmentError, ImageError
+from facebench.errors import AlignmentError, ImageError, describe_exception
 from facebench.image import DecodedImage, decode_image, display_name, read_image_file
 from facebench.types import Face, Faces
 
@@ -84,12 +83,6 @@ class _Decoded:
     data: bytes | None = None  # kept only when ``image`` was reduced: alignment needs full resolution
     reason: str | None = None
     error: str | None = None
-
-
-def _describe(error: BaseException, model: str) -> str:
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-    return f"{model} raised {type(error).__name__}: {error}{where}"
 
 
 def _default_decode_threads() -> int:
@@ -230,7 +223,7 @@ class LocalExecutor:
                             outcomes[i], faces, decoded[i], (time.perf_counter() - began) * 1000, 1
                         )
                     except Exception as error:
-                        outcomes[i].error = _describe(error, detector.name)
+                        outcomes[i].error = describe_exception(error, detector.name)
             else:
                 for i, faces in zip(group, found, strict=True):
                     _set_detection(outcomes[i], faces, decoded[i], elapsed / len(group), len(group))
@@ -262,7 +255,7 @@ class LocalExecutor:
                 outcome.embeddings[index] = EmbeddingRecord(Status.ALIGN_FAILED)
                 continue
             except Exception as error:
-                outcome.error = _describe(error, f"aligning for {recognizer.name}")
+                outcome.error = describe_exception(error, f"aligning for {recognizer.name}")
                 continue
             crops.append(crop)
             owners.append(i)
@@ -288,7 +281,7 @@ class LocalExecutor:
                     timings.append((time.perf_counter() - began) * 1000)
             for i, result, ms in zip(members, results, timings, strict=True):
                 if isinstance(result, BaseException):
-                    outcomes[i].error = _describe(result, recognizer.name)
+                    outcomes[i].error = describe_exception(result, recognizer.name)
                 elif not np.isfinite(result).all():
                     outcomes[i].error = f"{recognizer.name} returned a non-finite embedding"
                 else:
@@ -326,5 +319,5 @@ def _read(item: WorkItem, fit: tuple[int, int] | None) -> _Decoded:
     except ImageError as error:
         return _Decoded(reason=error.reason)
     except Exception as error:
-        return _Decoded(error=_describe(error, "the image decoder"))
+        return _Decoded(error=describe_exception(error, "the image decoder"))
     return _Decoded(image, data if image.reduced else None)

@@ -23,9 +23,9 @@ def default_threads() -> int:
 def spinning_allowed() -> bool:
     """Whether ONNX Runtime's idle intra-op threads may spin-wait (``$FACEBENCH_ORT_SPIN=1``).
 
-    Off by default: a spinning thread holds a core the image decoder needs, and on 2 cores a cold
-    LFW run took 82 s with spinning against 72–74 s without, while bare inference was no slower
-    without it (``benchmarks/ort_spinning.py``, docs/BENCHMARKS.md).
+    Off by default: a spinning thread holds a core the image decoder needs. On 2 cores a cold LFW
+    run took 89.2 and 77.9 s with spinning against 75.4 and 66.1 s without, while the models alone
+    lost at most 5 % without it (``benchmarks/ort_spinning.py``, docs/BENCHMARKS.md).
     """
     return os.environ.get("FACEBENCH_ORT_SPIN", "0").strip() == "1"
 

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from facebench.loading import WeightCardModel
+from facebench.ops.blob import to_blob
 from facebench.ops.runtime import litert_interpreter
 from facebench.registry import Registry
 
@@ -38,9 +39,7 @@ class Segmenter(WeightCardModel):
 
     def _input(self, rgb: np.ndarray) -> np.ndarray:
         """The ``(1, H, W, C)`` float input for RGB uint8 ``rgb`` (already at the input size)."""
-        contract = self.card.preprocess
-        blob = rgb.astype(np.float32)[None]
-        return (blob - np.asarray(contract.mean, np.float32)) / np.asarray(contract.std, np.float32)
+        return to_blob(rgb, self.card.preprocess)
 
     @abstractmethod
     def _probability(self, output: np.ndarray) -> np.ndarray:

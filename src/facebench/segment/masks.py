@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from facebench.types import Face, Faces
+from facebench.zoo import get_card
 
 __all__ = ["FACE_OVAL", "FaceMasks", "FaceSegmenter", "head_box"]
 
@@ -117,7 +118,7 @@ class FaceSegmenter:
         return {
             "person": self.person.config,
             "hair": self.hair.config,
-            "mesh": "facemesh",
+            "mesh": {"refiner": "facemesh", "weights_sha256": [f.sha256 for f in get_card("facemesh").files]},
             "head_scale": HEAD_SCALE,
             "threshold": PROBABILITY_THRESHOLD,
         }
