@@ -7,12 +7,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Self
 
+import cv2
 import numpy as np
 
 from facebench.detectors.refiners import Refiner
 from facebench.extras import require_all
 from facebench.image import DecodedImage, ImageInput, decode_image
 from facebench.loading import LoadsOnFirstUse
+from facebench.ops.nms import nms
 from facebench.ops.resize import InputSize
 from facebench.types import Face, Faces
 from facebench.zoo import DetectorDefaults, ModelStore, WeightCard, default_store, get_card
@@ -56,6 +58,8 @@ class Detector(LoadsOnFirstUse, ABC):
     code_version: ClassVar[int] = 1
     #: most same-size images one forward pass can take (1: the graph has its batch size baked in)
     max_batch: ClassVar[int] = 1
+    #: the grey a ``fixed=WxH`` letterbox pads with (the model authors' value)
+    letterbox_pad: ClassVar[float] = 0.0
 
     def __init__(
         self,
@@ -128,6 +132,8 @@ class Detector(LoadsOnFirstUse, ABC):
             "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
             "code_version": self.code_version,
             "batch_size": self.batch_size,  # a batched forward pass may round differently
+            # a fixed letterbox retries a miss on an image it enlarged too much, smaller
+            **({"largest_face": self.defaults.largest_face} if self.input_size.kind == "fixed" else {}),
         }
 
     @abstractmethod
@@ -154,6 +160,59 @@ class Detector(LoadsOnFirstUse, ABC):
             return int(self.input_size.max_side), int(self.input_size.max_side)  # type: ignore[arg-type]
         return None
 
+    def _second_scale(self, height: int, width: int) -> float | None:
+        """Scale of the fallback pass a ``fixed=WxH`` letterbox needs for an image this size, or ``None``.
+
+        The letterbox scales every image to fill the input, so a 120-px tight crop reaches a
+        640-px SCRFD input enlarged 5×, its face bigger than any the model was trained on (it
+        then finds none). When the letterbox would show the image larger than the card's
+        `largest_face` share of the input, a fallback pass can see it at that share, never enlarged.
+        """
+        if self.input_size.kind != "fixed":
+            return None
+        canvas_w, canvas_h = int(self.input_size.width), int(self.input_size.height)  # type: ignore[arg-type]
+        letterbox = min(canvas_w / width, canvas_h / height)
+        share = self.defaults.largest_face
+        second = min(1.0, share * canvas_w / width, share * canvas_h / height)
+        # within 25% of the letterbox's own scale the first pass already saw the image so
+        return second if second < 0.8 * letterbox else None
+
+    def _with_second_pass(self, image: np.ndarray, faces: Faces) -> Faces:
+        """``faces``, or where none passes the score threshold and the letterbox enlarged the
+        image past `largest_face`, the faces of a second pass on the image at that share.
+
+        Only on a miss: an image whose face the first pass finds costs one pass and keeps its
+        results (so GFLOPs count one pass), and a tight crop the first pass misses costs two.
+        """
+        if not faces.is_empty and bool((faces.scores >= self.score_threshold).any()):
+            return faces
+        height, width = image.shape[:2]
+        scale = self._second_scale(height, width)
+        if scale is None:
+            return faces
+        canvas_w, canvas_h = int(self.input_size.width), int(self.input_size.height)  # type: ignore[arg-type]
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        small = image if scale == 1.0 else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        # padded to exactly the input size, so the letterbox passes it through unscaled, and
+        # at the bottom/right, so its pixel coordinates are the shrunk image's
+        canvas = cv2.copyMakeBorder(
+            small,
+            0,
+            canvas_h - new_h,
+            0,
+            canvas_w - new_w,
+            cv2.BORDER_CONSTANT,
+            value=(self.letterbox_pad,) * 3,
+        )
+        second = self._detect_rgb(canvas).scaled(width / new_w, height / new_h)
+        if second.is_empty:
+            return faces
+        merged = Faces.merge([faces, second]) if not faces.is_empty else second
+        return merged[nms(merged.boxes, merged.scores, self.nms_iou)]
+
+    def _candidates(self, image: np.ndarray) -> Faces:
+        return self._with_second_pass(image, self._detect_rgb(image))
+
     def _detect_rgb_batch(self, images: list[np.ndarray]) -> list[Faces]:
         """`_detect_rgb` for same-size images (a detector whose graph batches overrides this)."""
         return [self._detect_rgb(image) for image in images]
@@ -174,7 +233,14 @@ class Detector(LoadsOnFirstUse, ABC):
             while stop < len(images) and stop - start < self.batch_size and images[stop].rgb.shape == shape:
                 stop += 1
             group = [decoded.rgb for decoded in images[start:stop]]
-            raw = self._detect_rgb_batch(group) if len(group) > 1 else [self._detect_rgb(group[0])]
+            raw = (
+                [
+                    self._with_second_pass(i, f)
+                    for i, f in zip(group, self._detect_rgb_batch(group), strict=True)
+                ]
+                if len(group) > 1
+                else [self._candidates(group[0])]
+            )
             results += [
                 self._finish(decoded, faces) for decoded, faces in zip(images[start:stop], raw, strict=True)
             ]
@@ -185,7 +251,7 @@ class Detector(LoadsOnFirstUse, ABC):
         """Like `detect`, as a struct-of-arrays `Faces` batch."""
         self.load()
         decoded = decode_image(image, fit=self.decode_fit())
-        return self._finish(decoded, self._detect_rgb(decoded.rgb))
+        return self._finish(decoded, self._candidates(decoded.rgb))
 
     def _finish(self, decoded: DecodedImage, faces: Faces) -> Faces:
         """The shared options applied to a model's candidates, in original-image coordinates."""

@@ -65,6 +65,7 @@ def _five_points(keypoints: np.ndarray) -> np.ndarray:
 class _BlazeFace(Detector):
     requires: ClassVar[tuple[str, ...]] = ("ai_edge_litert",)
     anchor_spec: ClassVar[SsdAnchorSpec]
+    letterbox_pad: ClassVar[float] = 127.5  # MediaPipe pads with mid-grey (0 after normalising)
 
     def _load(self) -> None:
         self.interpreter = litert_interpreter(self.store.resolve(self.card, path=self.weights), self.threads)
@@ -78,7 +79,7 @@ class _BlazeFace(Detector):
         self.anchors = ssd_anchors(self.anchor_spec, self.side)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        resized = resize_for_model(image, self.input_size, center=True, pad_value=127.5)
+        resized = resize_for_model(image, self.input_size, center=True, pad_value=self.letterbox_pad)
         self.interpreter.set_tensor(self.input_index, to_blob(resized.image, self.card.preprocess))
         self.interpreter.invoke()
         logits = np.clip(
@@ -100,7 +101,9 @@ class _BlazeFace(Detector):
         return resized.faces_to_original(boxes[kept], scores[keep][kept], landmarks, self.name)
 
 
-def _blazeface_card(name: str, file: str, sha256: str, size: int, side: int, score: float) -> WeightCard:
+def _blazeface_card(
+    name: str, file: str, sha256: str, size: int, side: int, score: float, largest_face: float
+) -> WeightCard:
     """MediaPipe's two BlazeFace graphs: one decoding, inputs of 128 (short range) or 192 px."""
     return WeightCard(
         name=name,
@@ -128,7 +131,15 @@ def _blazeface_card(name: str, file: str, sha256: str, size: int, side: int, sco
             nms_iou=0.3,
             input_size=f"fixed={side}x{side}",
             fixed_input=True,
-            why="MediaPipe's face_detection graphs (min_score_thresh, min_suppression_threshold).",
+            largest_face=largest_face,
+            why="MediaPipe's face_detection graphs (min_score_thresh, min_suppression_threshold)."
+            + (
+                f" The full-range model was trained on faces far from the camera: a face filling the"
+                f" frame is found when the image fills at most {largest_face:.0%} of its input"
+                " (benchmarks/tight_crops.py)."
+                if largest_face < 1
+                else ""
+            ),
         ),
     )
 
@@ -140,6 +151,7 @@ BLAZEFACE_SHORT_CARD = _blazeface_card(
     229032,
     side=128,
     score=0.5,
+    largest_face=1.0,
 )
 BLAZEFACE_FULL_CARD = _blazeface_card(
     "blazeface_full",
@@ -148,6 +160,7 @@ BLAZEFACE_FULL_CARD = _blazeface_card(
     1083984,
     side=192,
     score=0.6,
+    largest_face=0.4,
 )
 
 

@@ -17,6 +17,7 @@ from facebench.detectors.base import Detector
 from facebench.detectors.refiners import Refiner, register_refiner
 from facebench.detectors.registry import register_detector
 from facebench.extras import require
+from facebench.ops.activation import sigmoid
 from facebench.ops.landmarks import mouth_centre_from_eyes, mouth_corners_from_centre
 from facebench.ops.nms import nms
 from facebench.ops.resize import resize_for_model
@@ -37,10 +38,6 @@ __all__ = ["DlibFivePoint", "DlibHog", "DlibMmod"]
 
 def _dlib() -> Any:
     return require("dlib", "dlib models")
-
-
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(values, np.float64)))
 
 
 DLIB5_CARD = WeightCard(
@@ -164,7 +161,7 @@ class _DlibDetector(Detector):
             return Faces.empty(self.name)
         resized = resize_for_model(image, self.input_size)
         boxes, raw_scores = self._raw(np.ascontiguousarray(resized.image))
-        scores = _sigmoid(raw_scores).astype(np.float32)
+        scores = sigmoid(raw_scores).astype(np.float32)
         keep = scores >= self.score_threshold
         boxes, scores = boxes[keep], scores[keep]
         kept = nms(boxes, scores, self.nms_iou)

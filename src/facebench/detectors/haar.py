@@ -13,6 +13,7 @@ import numpy as np
 
 from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
+from facebench.ops.activation import sigmoid
 from facebench.ops.resize import resize_for_model
 from facebench.types import Faces
 from facebench.zoo.cards import (
@@ -80,7 +81,7 @@ class HaarCascade(Detector):
             return Faces.empty(self.name)
         xywh = np.asarray(rects, np.float32).reshape(-1, 4)
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
-        scores = 1.0 / (1.0 + np.exp(-np.asarray(weights, np.float64).reshape(-1)))
+        scores = sigmoid(np.asarray(weights, np.float64).reshape(-1))
         return Faces(
             resized.boxes_to_original(boxes),
             scores.astype(np.float32),

@@ -8,6 +8,7 @@ import numpy as np
 
 from facebench.detectors.base import Detector
 from facebench.detectors.registry import register_detector
+from facebench.ops.activation import sigmoid
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import model_input_shape, resize_for_model
@@ -19,13 +20,7 @@ from facebench.zoo.sources import github_raw
 __all__ = ["YoloV5Face", "YoloV8LiteFace"]
 
 
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-values))
-
-
 class _OnnxYolo(Detector):
-    pad_value: ClassVar[float] = 0.0
-
     def _load(self) -> None:
         self.session = onnx_session(self.store.resolve(self.card, path=self.weights), self.threads)
         self.input_name = self.session.get_inputs()[0].name
@@ -35,7 +30,7 @@ class _OnnxYolo(Detector):
         return "onnx", self.store.resolve(self.card, path=self.weights), (1, 3, h, w)
 
     def _detect_rgb(self, image: np.ndarray) -> Faces:
-        resized = resize_for_model(image, self.input_size, center=True, pad_value=self.pad_value)
+        resized = resize_for_model(image, self.input_size, center=True, pad_value=self.letterbox_pad)
         outputs = self.session.run(None, {self.input_name: to_blob(resized.image, self.card.preprocess)})
         boxes, scores, landmarks = self._decode(outputs)
         if len(boxes) == 0:
@@ -117,7 +112,7 @@ class YoloV5Face(_OnnxYolo):
     """YOLOv5n-0.5-face: three raw heads ``[1, 3, H, W, 16]`` (box, objectness, 10 landmark values, class)."""
 
     name: ClassVar[str] = "yolov5n_face"
-    pad_value: ClassVar[float] = 114.0  # yolov5's letterbox grey
+    letterbox_pad: ClassVar[float] = 114.0  # yolov5's letterbox grey
     strides: ClassVar[tuple[int, ...]] = (8, 16, 32)
     anchors: ClassVar[tuple[tuple[float, ...], ...]] = (
         (4, 5, 8, 10, 13, 16),
@@ -129,15 +124,15 @@ class YoloV5Face(_OnnxYolo):
         boxes, scores, landmarks = [], [], []
         for head, stride, anchor_sizes in zip(outputs, self.strides, self.anchors, strict=True):
             _, num_anchors, _rows, _cols, _ = head.shape
-            score = _sigmoid(head[..., 4]) * _sigmoid(head[..., 15])
+            score = sigmoid(head[..., 4]) * sigmoid(head[..., 15])
             anchor_idx, row, col = np.nonzero(score[0] >= self.score_threshold)
             if anchor_idx.size == 0:
                 continue
             raw = head[0, anchor_idx, row, col]
             anchor_wh = np.asarray(anchor_sizes, np.float32).reshape(num_anchors, 2)[anchor_idx]
             grid = np.stack([col, row], axis=1).astype(np.float32)
-            centre = (_sigmoid(raw[:, 0:2]) * 2.0 - 0.5 + grid) * stride
-            size = (_sigmoid(raw[:, 2:4]) * 2.0) ** 2 * anchor_wh
+            centre = (sigmoid(raw[:, 0:2]) * 2.0 - 0.5 + grid) * stride
+            size = (sigmoid(raw[:, 2:4]) * 2.0) ** 2 * anchor_wh
             boxes.append(np.concatenate([centre - size / 2, centre + size / 2], axis=1))
             points = (
                 raw[:, 5:15].reshape(-1, NUM_LANDMARKS, 2) * anchor_wh[:, None, :] + grid[:, None, :] * stride
@@ -162,7 +157,7 @@ class YoloV8LiteFace(_OnnxYolo):
         for head, stride in zip(outputs, self.strides, strict=True):
             _, channels, _rows, cols = head.shape
             flat = head[0].reshape(channels, -1).T  # (rows*cols, 80)
-            score = _sigmoid(flat[:, 4 * self.bins])
+            score = sigmoid(flat[:, 4 * self.bins])
             keep = np.flatnonzero(score >= self.score_threshold)
             if keep.size == 0:
                 continue

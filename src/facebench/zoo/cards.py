@@ -128,6 +128,11 @@ class DetectorDefaults:
         batch_size: same-size images per forward pass by default: above 1 only where a batched
             pass is bit-identical to one image at a time (tested), so results never depend on
             their batch-mates.
+        largest_face: for a ``fixed=WxH`` letterbox, the largest share of the input side an image
+            may fill and still have a frame-filling face found (1.0: the whole input). When the
+            letterbox would show an image larger than that and finds no face, the detector runs a
+            second pass on the image shrunk to that share (never enlarged) and padded: a small
+            tight crop is no longer blown up past every face the model was trained on.
         why: where the values come from (the authors' code, a calibration), shown in the docs.
     """
 
@@ -137,6 +142,7 @@ class DetectorDefaults:
     fixed_input: bool = False
     refine: str | None = None
     batch_size: int = 1
+    largest_face: float = 1.0
     why: str = ""
 
     def describe(self) -> str:
