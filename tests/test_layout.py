@@ -9,7 +9,7 @@ pytestmark = pytest.mark.core  # runs on the core install alone
 
 #: the stage subpackages of src/facebench, in pipeline order (README, Layout)
 STAGES = (
-    "zoo", "detectors", "segment", "align", "recognizers", "datasets", "metrics", "bench", "report",
+    "zoo", "detectors", "segment", "align", "restore", "recognizers", "datasets", "metrics", "bench", "report",
     "annotate", "train",
 )  # fmt: skip
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "facebench"

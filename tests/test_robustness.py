@@ -311,7 +311,11 @@ def test_output_files_are_replaced_atomically(tmp_path):
         (["--folds", "x"], "comma-separated fold numbers"),
         (["--align", "crooked"], "got 'crooked'"),
         (["--recognizers", "edgeface_xs_q@onnx"], "runs on torch, not 'onnx'"),
-        (["--degrade", "blur:3"], "lowres:K"),
+        (["--degrade", "sharpen:3"], "unknown step 'sharpen'"),
+        (["--degrade", "lowres:1"], "must be greater than 1"),
+        (["--degrade", "lowres:4:nearest"], "not 'nearest'"),
+        (["--degrade", "lowres:4", "--restore", "fsrcnn_x5"], "got 'fsrcnn_x5'"),
+        (["--restore", "bicubic"], "--restore brings back crops a lowres step shrank"),
         (["--threads", "0"], "at least 1"),
     ],
 )

@@ -240,12 +240,12 @@ def test_benchmark_with_a_trained_model_and_lowres_degradation(uninterrupted, lf
             measure_cost=False, show_progress=False, degrade=degrade,
         )  # fmt: skip
         run = result.runs[0]
-        assert run.degrade == (None if degrade == "none" else degrade)
+        assert run.degrade == (None if degrade == "none" else "lowres:8:bicubic")  # canonical spelling
         assert len(run.scores) == len(pairs) and scores_file(tmp_path / "bench", run.pipeline).name.endswith(
             ".csv"
         )
         results[degrade] = run
-    assert results["lowres:8"].pipeline.endswith("+lowres:8")
+    assert results["lowres:8"].pipeline.endswith("+lowres:8:bicubic")
     assert results["none"].pipeline.endswith("/last.pt")  # "none" means no degradation
     assert results["none"].auc != results["lowres:8"].auc
 

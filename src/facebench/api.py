@@ -121,7 +121,10 @@ def benchmark(
     folds: Sequence[int] | None = None,
     flip: bool = False,
     threads: int | None = None,
-    degrade: str | None = None,
+    degrade: str | Sequence[str | None] | None = None,
+    restore: str | Sequence[str | None] | None = None,
+    identification: bool = False,
+    on_no_face: str = "fail",
     data_root: str | os.PathLike[str] | None = None,
     write_report: bool = True,
     show_progress: bool = False,
@@ -135,6 +138,11 @@ def benchmark(
 
     Args:
         folds: 0-based folds to keep (a quick look: ``folds=[0]``).
+        degrade: one degradation pipeline (``"lowres:4,jpeg:50"``) or several, a grid axis.
+        restore: one restorer (``"fsrcnn_x4"``) or several; ``None``/``"none"``: bilinear resize.
+        identification: add closed-set rank-1/rank-5/CMC on the dataset's identities
+            (`facebench.datasets.load_identification_set`) to every pipeline's result.
+        on_no_face: ``fail``, ``center`` or ``fallback:DET[,DET…]`` (`facebench.bench.no_face`).
 
     Example:
         >>> result = facebench.benchmark(detectors=["yunet"], folds=[0])  # doctest: +SKIP
@@ -143,9 +151,10 @@ def benchmark(
     from pathlib import Path
 
     from facebench.bench.engine import DEFAULT_GRID, run_benchmark
-    from facebench.datasets import load_pair_dataset
+    from facebench.datasets import load_identification_set, load_pair_dataset
 
     pairs = load_pair_dataset(dataset, Path(data_root) if data_root is not None else None)
+    identities = load_identification_set(dataset, data_root) if identification else None
     if folds is not None:
         pairs = pairs.subset(np.isin(pairs.fold, list(folds)))
     out_dir = Path(out)
@@ -158,7 +167,10 @@ def benchmark(
         align=tuple(align or DEFAULT_GRID["align"]),
         flip=flip,
         threads=threads,
-        degrade=degrade,
+        degrade=degrade if degrade is None or isinstance(degrade, str) else tuple(degrade),
+        restore=restore if restore is None or isinstance(restore, str) else tuple(restore),
+        identification=identities,
+        on_no_face=on_no_face,
         show_progress=show_progress,
     )
     if write_report:

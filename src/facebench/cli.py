@@ -610,8 +610,21 @@ def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 @app.command("benchmark")
 def benchmark_command(
     dataset: Annotated[
-        str, typer.Option(help="Pair dataset: lfw, lfw_view1, cfp_ff, cfp_fp or csv:<file>.")
+        str,
+        typer.Option(
+            help="Pair dataset: lfw, lfw_view1, cfp_ff, cfp_fp, csv:<file>, bin:<file> (an InsightFace "
+            "verification .bin of pre-aligned faces, read without running its pickle), or ijbc / ijbb "
+            "(official layout under --data-root; --detectors metadata, the default, uses its landmarks)."
+        ),
     ] = "lfw",
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="end-to-end (detect, align, embed: the default for image datasets) or standard (the "
+            "published protocol on pre-aligned 112x112 faces: flip-sum, InsightFace's 10-fold sweep; "
+            "the default for bin:)."
+        ),
+    ] = None,
     detectors: Annotated[
         str | None,
         typer.Option(
@@ -634,8 +647,34 @@ def benchmark_command(
         Path | None, typer.Option(help="Dataset folder (default $FACEBENCH_HOME/data/<dataset>).")
     ] = None,
     degrade: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Evaluate on degraded faces, steps joined by commas: lowres:K[:bicubic|area] (shrink "
+            "each aligned crop K times), jpeg:Q, blur:SIGMA, noise:SIGMA. Repeat for a grid axis."
+        ),
+    ] = None,
+    on_no_face: Annotated[
+        str,
+        typer.Option(
+            help="When the detector finds no face: fail (the pair counts as 'different'), center (embed "
+            "the central crop, as many published protocols do) or fallback:DET[,DET...] (retry with "
+            "these detectors, then with the image upscaled x2)."
+        ),
+    ] = "fail",
+    identification: Annotated[
+        bool,
+        typer.Option(
+            help="Add closed-set rank-1, rank-5 and CMC per pipeline on the dataset's identities (LFW: "
+            "first image of each person with 2+ images as gallery, the rest as probes; CFP: frontal "
+            "gallery, profile probes)."
+        ),
+    ] = False,
+    restore: Annotated[
         str | None,
-        typer.Option(help="Evaluate on degraded faces: lowres:K shrinks each aligned crop K times and back."),
+        typer.Option(
+            help="Comma-separated: how shrunk crops come back to size: none (bilinear), bicubic, or a "
+            "super-resolution model (fsrcnn_x2/3/4, espcn_x2/3/4, lapsrn_x2/4/8, realesrgan_x4)."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder (results, caches, report).")] = Path(
         "runs/benchmark"
@@ -654,11 +693,38 @@ def benchmark_command(
     detector_names = _names(detectors, DEFAULT_GRID["detectors"])
     recognizer_names = _names(recognizers, DEFAULT_GRID["recognizers"])
     align_names = _names(align, DEFAULT_GRID["align"])
+    if dataset in ("ijbb", "ijbc"):
+        _benchmark_ijb(
+            dataset,
+            data_root,
+            detectors,
+            recognizer_names,
+            threads,
+            out,
+            (align, degrade, restore, folds, protocol),
+        )
+        return
+    protocol = protocol or ("standard" if dataset.startswith("bin:") else "end-to-end")
+    if protocol == "standard" or dataset.startswith("bin:"):
+        _benchmark_standard(
+            dataset, protocol, recognizer_names, threads, out, (detectors, align, degrade, restore, folds)
+        )
+        return
+    if protocol != "end-to-end":
+        raise _fail(f"Expected --protocol to be end-to-end or standard, but got {protocol!r}")
     try:
         # every name, range and path is checked before the first image is touched
-        _check_names(detector_names, recognizer_names, align_names, degrade, threads)
+        degradations = tuple(degrade) if degrade else (None,)
+        restorers = _names(restore, (None,))  # type: ignore[arg-type]
+        _check_names(detector_names, recognizer_names, align_names, degradations, threads, restorers)
+        _check_no_face_policy(on_no_face)
         check_writable_folder(out, "--out")
         pairs = load_pair_dataset(dataset, data_root)
+        identities = None
+        if identification:
+            from facebench.datasets import load_identification_set
+
+            identities = load_identification_set(dataset, data_root)
         if folds:
             pairs = pairs.subset(np.isin(pairs.fold, _parse_folds(folds, pairs.fold)))
         result = run_benchmark(
@@ -670,7 +736,10 @@ def benchmark_command(
             align=align_names,
             flip=flip,
             threads=threads,
-            degrade=degrade,
+            degrade=degradations,
+            restore=restorers,
+            identification=identities,
+            on_no_face=on_no_face,
         )
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
@@ -688,12 +757,107 @@ def benchmark_command(
     err.print(f"results in {out}/: {', '.join(entries)}", highlight=False)
 
 
+def _benchmark_ijb(
+    dataset: str,
+    data_root: Path | None,
+    detectors: str | None,
+    recognizers: tuple[str, ...],
+    threads: int | None,
+    out: Path,
+    unused_options: tuple[Any, ...],
+) -> None:
+    """``benchmark --dataset ijbc|ijbb``: template-based 1:1 and 1:N on the official layout."""
+    from facebench.bench.ijb import check_ijb_detector, run_ijb, write_ijb
+    from facebench.bench.plan import check_model_name
+    from facebench.datasets.ijb import load_ijb
+    from facebench.recognizers.registry import RECOGNIZERS
+
+    landmark_sources = _names(detectors, ("metadata",))
+    try:
+        if any(option for option in unused_options):
+            raise FacebenchError(
+                f"--dataset {dataset} runs the IJB template protocol: --align, --degrade, --restore, --folds "
+                "and --protocol do not apply (--detectors picks the landmarks: metadata or a detector)"
+            )
+        for source in landmark_sources:
+            check_ijb_detector(source)
+        for text in recognizers:
+            check_model_name(RECOGNIZERS, text)
+        check_writable_folder(out, "--out")
+        data = load_ijb(dataset, data_root)
+        results = [
+            run_ijb(data, out, recognizer=recognizer, detector=source, threads=threads)
+            for source in landmark_sources
+            for recognizer in recognizers
+        ]
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    write_ijb(results, out, threads)
+    print((out / "README.md").read_text())
+    err.print(f"results in {out}/: ijb_results.json, README.md", highlight=False)
+
+
+def _benchmark_standard(
+    dataset: str,
+    protocol: str,
+    recognizers: tuple[str, ...],
+    threads: int | None,
+    out: Path,
+    end_to_end_options: tuple[Any, ...],
+) -> None:
+    """``benchmark --protocol standard``: recognizers on an InsightFace .bin of pre-aligned faces."""
+    from facebench.bench.plan import check_model_name
+    from facebench.bench.standard import run_standard_protocol
+    from facebench.datasets.insightface_bin import read_verification_bin
+    from facebench.recognizers.registry import RECOGNIZERS
+    from facebench.report import write_all
+
+    try:
+        if not dataset.startswith("bin:"):
+            raise FacebenchError(
+                f"--protocol standard runs on pre-aligned 112x112 faces: give --dataset bin:<file> "
+                f"(an InsightFace .bin), not {dataset!r}"
+            )
+        if protocol != "standard":
+            raise FacebenchError(
+                f"{dataset}: a .bin holds pre-aligned faces; it runs with --protocol standard"
+            )
+        if any(option for option in end_to_end_options):
+            raise FacebenchError(
+                "--protocol standard has no detection or alignment stage: --detectors, --align, --degrade, "
+                "--restore, --folds, --identification and --on-no-face apply to end-to-end runs"
+            )
+        for text in recognizers:
+            check_model_name(RECOGNIZERS, text)
+        if threads is not None and threads < 1:
+            raise FacebenchError(f"--threads must be at least 1, got {threads}")
+        check_writable_folder(out, "--out")
+        verification_set = read_verification_bin(Path(dataset[4:]).expanduser())
+        result = run_standard_protocol(verification_set, out, recognizers=recognizers, threads=threads)
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    write_all(result, out)
+    print((out / "README.md").read_text())
+    err.print(f"results in {out}/", highlight=False)
+
+
+def _check_no_face_policy(text: str) -> None:
+    """``--on-no-face`` parses and names only detectors facebench can build."""
+    from facebench.bench.no_face import NoFacePolicy
+    from facebench.bench.plan import check_model_name
+    from facebench.detectors.registry import DETECTORS
+
+    for name in NoFacePolicy.parse(text).fallbacks:
+        check_model_name(DETECTORS, name)
+
+
 def _check_names(
     detectors: tuple[str, ...],
     recognizers: tuple[str, ...],
     align: tuple[str, ...],
-    degrade: str | None,
+    degrade: tuple[str | None, ...] | str | None,
     threads: int | None,
+    restore: tuple[str | None, ...] = (None,),
 ) -> None:
     """Every grid name and option is valid: raises the first problem, naming the value and the choices."""
     from facebench.bench.plan import check_align, check_model_name
@@ -706,10 +870,18 @@ def _check_names(
         check_model_name(RECOGNIZERS, text)
     for method in align:
         check_align(method)
-    if degrade not in (None, "none"):
-        from facebench.ops.degrade import parse_degrade
+    from facebench.ops.degrade import parse_degrade
+    from facebench.restore import RESTORERS
 
-        parse_degrade(degrade)
+    degradations = [
+        parse_degrade(spec)
+        for spec in ((degrade,) if degrade is None or isinstance(degrade, str) else degrade)
+    ]
+    restorers = [name for name in restore if name not in (None, "none")]
+    for name in restorers:
+        RESTORERS.check(name)
+    if restorers and not any(d is not None and d.factor > 1 for d in degradations):
+        raise FacebenchError("--restore brings back crops a lowres step shrank: add --degrade lowres:K")
     if threads is not None and threads < 1:
         raise FacebenchError(f"--threads must be at least 1, got {threads}")
 

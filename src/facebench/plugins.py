@@ -25,7 +25,7 @@ __all__ = ["ENTRY_POINT_GROUP", "MODEL_PACKAGES", "discover"]
 
 ENTRY_POINT_GROUP = "facebench.models"
 #: packages whose modules are model modules (imported by name: the registries live below them)
-MODEL_PACKAGES = ("facebench.detectors", "facebench.recognizers", "facebench.segment")
+MODEL_PACKAGES = ("facebench.detectors", "facebench.recognizers", "facebench.segment", "facebench.restore")
 #: modules of those packages that hold shared code, not a model
 NOT_MODELS = frozenset({"base", "registry", "refiners", "nets", "backbones", "thresholds", "masks"})
 

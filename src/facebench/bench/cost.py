@@ -104,14 +104,18 @@ def kib(field):
             return int(line.split()[1])
 kind, name, image, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 import facebench
-from facebench import detectors, recognizers
+from facebench import detectors
+from facebench.bench.plan import ModelSpec
+from facebench.loading import loaded
 rgb = facebench.load_image(image)
 faces = detectors.create("yunet").detect(rgb)[:1] if kind == "recognizer" else None
 before = kib("VmRSS")
+# built as the benchmark builds it (a no-face policy's fallback detectors, a restorer, included)
+model = loaded(ModelSpec.of(kind, name, **options).describe())
 if kind == "detector":
-    detectors.create(name, **options).detect(rgb)
+    model.detect(rgb)
 else:
-    recognizers.create(name, **options).embed_faces(rgb, faces)
+    model.embed_faces(rgb, faces)
 peak = kib("VmHWM")
 print(json.dumps({"peak_rss_mb": peak / 1024, "model_rss_mb": (peak - before) / 1024}))
 """

@@ -20,11 +20,13 @@ import numpy as np
 
 from facebench.bench.environment import environment, environment_fingerprint
 from facebench.bench.executor import Executor, LocalExecutor
+from facebench.bench.no_face import NoFacePolicy
 from facebench.bench.plan import EmbedSpec, GridPlan, ModelPool, ModelSpec, PlannedPipeline, plan_grid
-from facebench.bench.records import Status
+from facebench.bench.records import FaceSource, Status
 from facebench.bench.results import (
     BenchmarkResult,
     Failures,
+    Identification,
     ImageFailure,
     ModelCost,
     PipelineResult,
@@ -35,12 +37,14 @@ from facebench.bench.results import (
 )
 from facebench.bench.stages import JobOutput, key_images, run_jobs
 from facebench.bench.store import ResultStore, config_digest
+from facebench.datasets.identities import IdentificationSet
 from facebench.datasets.lfw import VerificationPairs
 from facebench.image import display_name
+from facebench.metrics.identification import cmc_curve
 from facebench.metrics.roc import eer, roc_auc, tar_at_far
 from facebench.metrics.significance import wilson_interval
 from facebench.metrics.verification import best_threshold, kfold_accuracy
-from facebench.recognizers.base import similarity
+from facebench.recognizers.base import similarity, similarity_matrix
 
 __all__ = ["DEFAULT_GRID", "measure_costs", "run_benchmark", "score"]
 
@@ -54,6 +58,12 @@ DEFAULT_GRID: dict[str, tuple[str, ...]] = {
 }
 
 _NO_LATENCY = StageLatency(None, None, 0, 1, "none", "", None)
+_POLICY_TEXT = {
+    "center": "an image without a detected face is embedded from its central crop (no landmarks); "
+    "a pair still missing a face has no score and is decided 'different'",
+    "fallback": "an image without a detected face is retried with the fallback detectors, then upscaled "
+    "x2; a pair still missing a face has no score and is decided 'different'",
+}
 
 
 def _fold_decisions(scores: np.ndarray, pairs: VerificationPairs, thresholds: np.ndarray) -> np.ndarray:
@@ -92,6 +102,7 @@ def score(
     detector_spec: ModelSpec,
     embed_spec: EmbedSpec,
     seconds: float,
+    identification: IdentificationSet | None = None,
 ) -> PipelineResult:
     """One pipeline's metrics from its embeddings (a missing face: no score, decided 'different')."""
     embeddings = output.embeddings[planned.embed]
@@ -104,14 +115,46 @@ def score(
             rows.append(record.vector if record is not None and record.vector is not None else nan)
         return np.stack(rows)
 
+    identified = None
+    if identification is not None:
+        probes = stack(identification.probes)
+        matrix = similarity_matrix(
+            probes, stack(identification.gallery), recognizer.metric, recognizer.normalize
+        )
+        curve = cmc_curve(matrix, identification.probe_identity, identification.gallery_identity)
+        identified = Identification(
+            gallery=len(identification.gallery),
+            probes=len(identification.probes),
+            cmc=tuple(round(float(v), 6) for v in curve),
+            probes_without_face=int(np.isnan(probes).any(axis=1).sum()),
+            split=identification.split,
+        )
+
     scores = similarity(stack(pairs.first), stack(pairs.second), recognizer.metric, recognizer.normalize)
     accuracy = kfold_accuracy(scores, pairs.is_same, pairs.fold)
     correct = _fold_decisions(scores, pairs, accuracy.fold_threshold)
     low, high = wilson_interval(int(correct.sum()), len(correct))
     rate, _ = eer(scores, pairs.is_same)
     images = pairs.images
+    # the detector's own find rate: faces a no-face policy rescued are counted apart
     found = sum(
-        1 for p in images if (d := output.detections.get(str(p))) is not None and d.status == Status.OK
+        1
+        for p in images
+        if (d := output.detections.get(str(p))) is not None
+        and d.status == Status.OK
+        and d.source == FaceSource.DETECTOR
+    )
+    policy = getattr(detector, "policy", None) or NoFacePolicy()
+    rescued_images: dict[str, int] = {}
+    rescued_paths = set()
+    for path in images:
+        record = output.detections.get(str(path))
+        if record is not None and record.status == Status.OK and record.source != FaceSource.DETECTOR:
+            name = policy.source_name(record.source)
+            rescued_images[name] = rescued_images.get(name, 0) + 1
+            rescued_paths.add(path)
+    rescued_pairs = sum(
+        1 for a, b in zip(pairs.first, pairs.second, strict=True) if a in rescued_paths or b in rescued_paths
     )
     return PipelineResult(
         pipeline=planned.pipeline.name,
@@ -122,6 +165,7 @@ def score(
         engine=recognizer.engine,
         flip=recognizer.flip,
         degrade=recognizer.degrade,
+        restore=recognizer.restore,
         pairs=len(pairs),
         images=len(images),
         accuracy_mean=round(accuracy.mean, 6),
@@ -146,6 +190,11 @@ def score(
         seconds=round(seconds, 2),
         config={"detector": detector.config, "recognizer": recognizer.config, "align": embed_spec.method},
         decisions=_pack(correct),
+        identification=identified,
+        no_face_policy=policy.spec,
+        rescued_images=rescued_images,
+        rescued_pairs=rescued_pairs,
+        **({"failure_policy": _POLICY_TEXT[policy.kind]} if policy.kind != "fail" else {}),
         scores=scores.astype(np.float32),
     )
 
@@ -285,15 +334,24 @@ def run_benchmark(
     show_progress: bool = True,
     measure_cost: bool = True,
     recognizer_options: dict[str, Any] | None = None,
-    degrade: str | None = None,
+    degrade: str | tuple[str | None, ...] | None = None,
+    restore: str | tuple[str | None, ...] | None = None,
     executor: Executor | None = None,
+    identification: IdentificationSet | None = None,
+    on_no_face: str = "fail",
 ) -> BenchmarkResult:
     """Run the grid on ``pairs``; the store in ``out_dir`` makes a re-run compute only what is new.
 
-    Recognizers may name an engine: ``edgeface_xs_dequant@onnx``. ``degrade`` (``lowres:K``)
-    evaluates every recognizer on aligned crops shrunk K times and scaled back.
+    Recognizers may name an engine: ``edgeface_xs_dequant@onnx``. ``degrade`` (``lowres:4``,
+    ``lowres:4:area,jpeg:50``; one or several) evaluates every recognizer on degraded aligned
+    crops, and ``restore`` (``bicubic``, ``fsrcnn_x4``, …; one or several, ``none`` for the
+    bilinear resize) brings shrunk crops back to size (`facebench.ops.degrade`, `facebench.restore`).
+    ``identification`` (`facebench.datasets.load_identification_set`) adds closed-set rank-1,
+    rank-5 and the CMC of every pipeline, from the same cached embeddings (its images join the run).
+    ``on_no_face`` (``fail``, ``center``, ``fallback:DET[,DET…]``; `facebench.bench.no_face`) says
+    what happens to an image in which the detector finds no face.
     """
-    degrade = None if degrade in (None, "none") else degrade
+    NoFacePolicy.parse(on_no_face)  # a bad value fails before any work
     pool = executor.pool if isinstance(executor, LocalExecutor) else ModelPool()
     executor = executor or LocalExecutor(pool)
     plan = plan_grid(
@@ -304,9 +362,13 @@ def run_benchmark(
         flip=flip,
         threads=threads,
         degrade=degrade,
+        restore=restore,
         recognizer_options=recognizer_options,
+        on_no_face=on_no_face,
     )
     images = pairs.images
+    if identification is not None:
+        images = sorted(set(images) | set(identification.images))
     fingerprint = environment_fingerprint(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     keys = key_images(images)
@@ -339,6 +401,7 @@ def run_benchmark(
                 detector_spec=job.detector,
                 embed_spec=embed,
                 seconds=seconds[planned.job],
+                identification=identification,
             )
         )
     failures: dict[tuple[str, str], ImageFailure] = {}

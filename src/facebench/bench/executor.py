@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from facebench.bench.no_face import central_face
 from facebench.bench.plan import DetectorJob, ModelPool
-from facebench.bench.records import DetectionRecord, EmbeddingRecord, Status
+from facebench.bench.records import DetectionRecord, EmbeddingRecord, FaceSource, Status
 from facebench.bench.store import content_key
 from facebench.errors import AlignmentError, ImageError, describe_exception
 from facebench.image import DecodedImage, decode_image, display_name, read_image_file
@@ -66,15 +67,6 @@ class Executor(Protocol):
     """Runs a job's per-image work and yields one outcome per item (in any order)."""
 
     def run(self, job: DetectorJob, items: Sequence[WorkItem]) -> Iterator[ImageOutcome]: ...
-
-
-def central_face(faces: Faces, width: int, height: int) -> Face | None:
-    """The face whose box centre is nearest the image centre (benchmark datasets centre their subject)."""
-    if faces.is_empty:
-        return None
-    centre = np.array([width / 2, height / 2], np.float32)
-    best = int(np.argmin(np.linalg.norm((faces.boxes[:, :2] + faces.boxes[:, 2:]) / 2 - centre, axis=1)))
-    return faces[best].to_faces()[0]
 
 
 @dataclass
@@ -179,18 +171,42 @@ class LocalExecutor:
         for outcome, result in zip(outcomes, decoded, strict=True):
             outcome.unreadable, outcome.error = result.reason, result.error
         usable = [i for i, o in enumerate(outcomes) if o.unreadable is None and o.error is None]
-        self._detect(detector, outcomes, decoded, [i for i in usable if chunk[i].detection is None])
+        detected = [i for i in usable if chunk[i].detection is None]
+        self._detect(detector, outcomes, decoded, detected)
+        if hasattr(detector, "rescue"):  # a no-face policy (`facebench.bench.no_face`)
+            self._rescue(detector, [outcomes[i] for i in detected], [decoded[i] for i in detected])
         faces: dict[int, Face] = {}
+        centred: set[int] = set()  # faces that are a central crop: embedded without landmarks
         for i in usable:
             outcome = outcomes[i]
             record = outcome.detection or chunk[i].detection
             if outcome.error is None and record is not None and record.status == Status.OK:
                 assert record.face is not None
                 faces[i] = record.face
+                if record.source == FaceSource.CENTER:
+                    centred.add(i)
         for index, (embed, recognizer) in enumerate(zip(job.embeds, recognizers, strict=True)):
             wanted = [i for i in faces if index in chunk[i].embeds]
-            self._embed(recognizer, embed.method, index, wanted, faces, outcomes, decoded)
+            self._embed(recognizer, embed.method, index, wanted, faces, outcomes, decoded, centred)
         yield from outcomes
+
+    @staticmethod
+    def _rescue(detector: Any, outcomes: list[ImageOutcome], decoded: list[_Decoded]) -> None:
+        """Apply the detector's no-face policy to the images it found no face in (timed with them)."""
+        for outcome, image in zip(outcomes, decoded, strict=True):
+            record = outcome.detection
+            if outcome.error is not None or record is None or record.status != Status.NO_FACE:
+                continue
+            try:
+                began = time.perf_counter()
+                face, source = detector.rescue(_full_resolution(image))
+                elapsed = (time.perf_counter() - began) * 1000
+            except Exception as error:
+                outcome.error = describe_exception(error, f"{detector.name}'s no-face policy")
+                continue
+            outcome.detect_ms = (outcome.detect_ms or 0.0) + elapsed
+            if face is not None:
+                outcome.detection = DetectionRecord(Status.OK, face, record.width, record.height, source)
 
     @staticmethod
     def _detect(
@@ -238,18 +254,20 @@ class LocalExecutor:
         faces: dict[int, Face],
         outcomes: list[ImageOutcome],
         decoded: list[_Decoded],
+        centred: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> None:
         crops, owners = [], []
         for i in wanted:
             outcome = outcomes[i]
             face = faces[i]
-            if method != "none" and face.landmarks is None:
+            face_method = "none" if i in centred else method
+            if face_method != "none" and face.landmarks is None:
                 outcome.embeddings[index] = EmbeddingRecord(Status.ALIGN_FAILED)
                 continue
             try:
                 rgb = _full_resolution(decoded[i])
                 began = time.perf_counter()
-                crop = recognizer.align(rgb, [face], method)[0]
+                crop = recognizer.align(rgb, [face], face_method)[0]
                 outcome.align_ms[index] = (time.perf_counter() - began) * 1000
             except AlignmentError:
                 outcome.embeddings[index] = EmbeddingRecord(Status.ALIGN_FAILED)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from facebench.align import ALIGN_METHODS, TEMPLATES
 from facebench.errors import FacebenchError
 from facebench.loading import loaded
+from facebench.ops.degrade import parse_degrade
 
 __all__ = [
     "DetectorJob",
@@ -32,17 +33,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Pipeline:
-    """A detector + alignment + recognizer (+ degradation) combination, named as results show it."""
+    """A detector + alignment + recognizer (+ degradation + restorer) combination, named as
+    results show it: ``yunet+similarity+edgeface_xs_q+lowres:4:bicubic+fsrcnn_x4``."""
 
     detector: str
     align: str
     recognizer: str
     degrade: str | None = None
+    restore: str | None = None
 
     @property
     def name(self) -> str:
-        name = f"{self.detector}+{self.align}+{self.recognizer}"
-        return f"{name}+{self.degrade}" if self.degrade else name
+        parts = [self.detector, self.align, self.recognizer, self.degrade, self.restore]
+        return "+".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -59,16 +62,34 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        """The name results show: ``edgeface_xs_dequant@onnx`` when an engine was chosen."""
-        engine = dict(self.options).get("engine")
-        return f"{self.name}@{engine}" if engine else self.name
+        """The name results show: ``edgeface_xs_dequant@onnx`` when an engine was chosen,
+        ``yunet~center`` under a no-face policy other than ``fail``."""
+        options = dict(self.options)
+        label = f"{self.name}@{options['engine']}" if options.get("engine") else self.name
+        return f"{label}~{options['on_no_face']}" if options.get("on_no_face") else label
 
     def describe(self) -> Any:
         """The model with its options resolved, weights not yet read (it loads on first use)."""
         if self.kind == "detector":
             from facebench.detectors.registry import DETECTORS
 
-            return DETECTORS.describe(self.name, **dict(self.options))
+            options = dict(self.options)
+            policy_text = options.pop("on_no_face", None)
+            detector = DETECTORS.describe(self.name, **options)
+            if policy_text is None:
+                return detector
+            from facebench.bench.no_face import NoFacePolicy, RescuingDetector
+
+            policy = NoFacePolicy.parse(policy_text)
+            fallbacks = []
+            for text in policy.fallbacks:
+                name, engine = parse_model_name(text)
+                fallbacks.append(
+                    DETECTORS.describe(
+                        name, threads=options.get("threads"), **({"engine": engine} if engine else {})
+                    )
+                )
+            return RescuingDetector(detector, policy, fallbacks)
         from facebench.recognizers.registry import RECOGNIZERS
 
         return RECOGNIZERS.describe(self.name, **dict(self.options))
@@ -168,6 +189,22 @@ def check_model_name(registry: Any, text: str) -> None:
             )
 
 
+def _axis(values: str | tuple[str | None, ...] | None) -> tuple[str | None, ...]:
+    """A grid axis: one value or several; ``none`` and ``None`` mean the plain pipeline."""
+    items = (values,) if values is None or isinstance(values, str) else values or (None,)
+    out: list[str | None] = []
+    for value in items:
+        value = None if value in (None, "", "none") else value
+        if value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def _canonical_degrade(spec: str | None) -> str | None:
+    degradation = parse_degrade(spec)
+    return None if degradation is None else degradation.spec
+
+
 def plan_grid(
     detectors: tuple[str, ...],
     recognizers: tuple[str, ...],
@@ -176,37 +213,64 @@ def plan_grid(
     pool: ModelPool,
     flip: bool = False,
     threads: int | None = None,
-    degrade: str | None = None,
+    degrade: str | tuple[str | None, ...] | None = None,
+    restore: str | tuple[str | None, ...] | None = None,
     recognizer_options: dict[str, Any] | None = None,
+    on_no_face: str | None = None,
 ) -> GridPlan:
     """Expand the grid into detector jobs and scored pipelines; skip impossible combinations with a reason.
 
     A template name as ``align`` means similarity alignment onto it, and runs only for the
     recognizers trained on that template; a method that needs landmarks is skipped for a
-    detector that gives none (unless a refiner adds them).
+    detector that gives none (unless a refiner adds them). ``degrade`` and ``restore`` are
+    grid axes too (each recognizer runs under every degradation × restorer); a restorer
+    beside a degradation that shrinks nothing is skipped.
     """
     for method in align:
         check_align(method)
-    recognizer_specs = []
+    degradations = _axis(degrade)
+    restorers = _axis(restore)
+    recognizer_specs: list[tuple[ModelSpec, str | None, str | None]] = []
+    skipped: list[Skipped] = []
     for text in recognizers:
         name, engine = parse_model_name(text)
-        options = {**(recognizer_options or {}), "flip": flip, "threads": threads, "degrade": degrade}
-        if engine:
-            options["engine"] = engine
-        recognizer_specs.append(ModelSpec.of("recognizer", name, **options))
+        for degradation in degradations:
+            canonical = _canonical_degrade(degradation)
+            for restorer in restorers:
+                if restorer is not None and (canonical is None or parse_degrade(canonical).factor <= 1):  # type: ignore[union-attr]
+                    label = Pipeline("*", "*", text, canonical, restorer).name
+                    skipped.append(
+                        Skipped(
+                            label,
+                            f"{restorer} restores a shrunk crop: {canonical or 'no degradation'} shrinks nothing",
+                        )
+                    )
+                    continue
+                options = {
+                    **(recognizer_options or {}),
+                    "flip": flip,
+                    "threads": threads,
+                    "degrade": canonical,
+                    "restore": restorer,
+                }
+                if engine:
+                    options["engine"] = engine
+                recognizer_specs.append((ModelSpec.of("recognizer", name, **options), canonical, restorer))
     jobs: list[DetectorJob] = []
     pipelines: list[PlannedPipeline] = []
-    skipped: list[Skipped] = []
     for detector_text in detectors:
         detector_name, detector_engine = parse_model_name(detector_text)
-        detector_spec = ModelSpec.of("detector", detector_name, threads=threads, engine=detector_engine)
+        policy = None if on_no_face in (None, "fail") else on_no_face
+        detector_spec = ModelSpec.of(
+            "detector", detector_name, threads=threads, engine=detector_engine, on_no_face=policy
+        )
         detector_name = detector_spec.label
         detector = pool.describe(detector_spec)
         embeds: list[EmbedSpec] = []
-        for spec in recognizer_specs:
+        for spec, canonical, restorer in recognizer_specs:
             recognizer = pool.describe(spec)
             for asked in align:
-                pipeline = Pipeline(detector_name, asked, spec.label, degrade)
+                pipeline = Pipeline(detector_name, asked, spec.label, canonical, restorer)
                 method, reason = asked, None
                 if asked in TEMPLATES:
                     own = recognizer.card.preprocess.template

@@ -15,7 +15,7 @@ import numpy as np
 
 from facebench.types import NUM_LANDMARKS, Face
 
-__all__ = ["DetectionRecord", "EmbeddingRecord", "RecordError", "Status"]
+__all__ = ["DetectionRecord", "EmbeddingRecord", "FaceSource", "RecordError", "Status"]
 
 #: bumped when a record's layout changes; an older row is then recomputed, never misread
 CODEC_VERSION = 1
@@ -33,6 +33,16 @@ class Status(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+class FaceSource(IntEnum):
+    """Where a kept face came from: the pipeline's detector, or a no-face policy's rescue
+    (``--on-no-face``); ``FALLBACK + i`` is the i-th fallback detector."""
+
+    DETECTOR = 0
+    CENTER = 1  # the image's central crop, embedded without landmarks
+    UPSCALED = 2  # the pipeline's detector on the image upscaled ×2
+    FALLBACK = 3
 
 
 class RecordError(ValueError):
@@ -56,7 +66,7 @@ def _decode(data: bytes) -> tuple[Status, np.ndarray]:
     return Status(status), payload.copy()
 
 
-_DETECTION_VALUES = 4 + 1 + 2 * NUM_LANDMARKS + 2
+_DETECTION_VALUES = 4 + 1 + 2 * NUM_LANDMARKS + 2 + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +77,14 @@ class DetectionRecord:
         status: ``OK`` (``face`` is set), ``NO_FACE`` or ``UNREADABLE``.
         face: the kept face, with landmarks when the detector gives them.
         width, height: the decoded image's size (0 when unreadable).
+        source: where ``face`` came from (`FaceSource`: 0 the detector, else a no-face rescue).
     """
 
     status: Status
     face: Face | None = None
     width: int = 0
     height: int = 0
+    source: int = FaceSource.DETECTOR
 
     def encode(self) -> bytes:
         values = np.full(_DETECTION_VALUES, np.nan, np.float32)
@@ -82,11 +94,14 @@ class DetectionRecord:
             if self.face.landmarks is not None:
                 values[5:15] = np.asarray(self.face.landmarks, np.float32).reshape(-1)
         values[15:17] = self.width, self.height
+        values[17] = self.source
         return _encode(self.status, values)
 
     @classmethod
     def decode(cls, data: bytes) -> DetectionRecord:
         status, values = _decode(data)
+        if values.size == _DETECTION_VALUES - 1:  # a row from before no-face policies: the detector's
+            values = np.append(values, np.float32(FaceSource.DETECTOR))
         if values.size != _DETECTION_VALUES:
             raise RecordError(f"a detection holds {_DETECTION_VALUES} values, this row {values.size}")
         face = None
@@ -97,7 +112,7 @@ class DetectionRecord:
                 score=float(values[4]),
                 landmarks=None if np.isnan(landmarks).any() else landmarks.copy(),
             )
-        return cls(status, face, int(values[15]), int(values[16]))
+        return cls(status, face, int(values[15]), int(values[16]), int(values[17]))
 
 
 @dataclass(frozen=True, slots=True)

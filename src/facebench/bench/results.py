@@ -23,6 +23,7 @@ __all__ = [
     "BenchmarkResult",
     "Comparison",
     "Failures",
+    "Identification",
     "ImageFailure",
     "Metric",
     "ModelCost",
@@ -86,6 +87,31 @@ class ModelCost:
     best_batch: int | None = None
 
 
+@dataclass(frozen=True)
+class Identification:
+    """Closed-set identification of one pipeline on its dataset's identities.
+
+    Attributes:
+        cmc: fraction of probes whose identity is among the top k gallery matches, k = 1..20.
+        probes_without_face: probes with no embedding (never identified: they count as misses).
+        split: how the gallery and probes were drawn.
+    """
+
+    gallery: int
+    probes: int
+    cmc: tuple[float, ...]
+    probes_without_face: int
+    split: str
+
+    @property
+    def rank1(self) -> float:
+        return self.cmc[0]
+
+    @property
+    def rank5(self) -> float | None:
+        return self.cmc[4] if len(self.cmc) >= 5 else None
+
+
 def _pack(correct: np.ndarray) -> str:
     return base64.b64encode(np.packbits(correct.astype(bool)).tobytes()).decode("ascii")
 
@@ -136,6 +162,16 @@ class PipelineResult:
     failure_policy: str = (
         "a pair with a missing face has no score: it is decided 'different' at every threshold"
     )
+    #: what brought a crop that ``degrade`` shrank back to size (``None``: bilinear resize)
+    restore: str | None = None
+    #: closed-set identification (``--identification``): rank-1/rank-5 and the CMC to rank 20
+    identification: Identification | None = None
+    #: what happened to images without a detected face (``--on-no-face``: fail, center, fallback:…)
+    no_face_policy: str = "fail"
+    #: images the policy gave a face, by where it came from (``center``, ``fallback:mtcnn``, ``upscaled``)
+    rescued_images: dict[str, int] = field(default_factory=dict)
+    #: pairs holding at least one such image
+    rescued_pairs: int = 0
     #: per-pair similarity (NaN: a face is missing); kept in memory and in scores/, not in JSON
     scores: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -207,6 +243,14 @@ class PipelineResult:
         return self.recognizer_cost.faces_per_s if self.recognizer_cost else None
 
     @property
+    def rank1(self) -> float | None:
+        return self.identification.rank1 if self.identification else None
+
+    @property
+    def rank5(self) -> float | None:
+        return self.identification.rank5 if self.identification else None
+
+    @property
     def ci_low(self) -> float:
         return self.accuracy_ci95[0]
 
@@ -222,8 +266,10 @@ class PipelineResult:
             if item.name == "scores":
                 continue
             value = getattr(self, item.name)
-            if isinstance(value, Failures | StageLatency | ModelCost):
+            if isinstance(value, Failures | StageLatency | ModelCost | Identification):
                 value = asdict(value)
+                if isinstance(getattr(self, item.name), Identification):
+                    value["cmc"] = list(value["cmc"])
             elif isinstance(value, tuple):
                 value = list(value)
             record[item.name] = value
@@ -257,6 +303,9 @@ class PipelineResult:
             detector_cost=ModelCost(**cost["detector"]) if cost.get("detector") else None,
             recognizer_cost=ModelCost(**cost["recognizer"]) if cost.get("recognizer") else None,
         )
+        if record.get("identification"):
+            ident = dict(record["identification"])
+            values["identification"] = Identification(**{**ident, "cmc": tuple(ident["cmc"])})
         return cls(**values)
 
     @property
@@ -280,6 +329,8 @@ _FLAT = (
     "gflops",
     "params_m",
     "embed_faces_per_s_best",
+    "rank1",
+    "rank5",
 )
 
 
@@ -303,6 +354,9 @@ class Metric:
     fmt: str = ".4g"
     scale: float = 1.0
     summary: bool = True  # shown in the README table (every column is in the CSV and HTML)
+    optional: bool = (
+        False  # left out of the tables where no run has a value (rank-k without --identification)
+    )
 
     def value(self, run: PipelineResult) -> Any:
         if self.key.startswith("tar_at_far:"):
@@ -334,8 +388,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("ci_high", "95% CI high", "%", True, ".2f", 100.0),
     Metric("auc", "AUC", "", True, ".4f"),
     Metric("eer", "EER", "%", False, ".2f", 100.0),
-    Metric("tar_at_far:0.001", "TAR@FAR=1e-3", "", True, ".4f"),
     Metric("tar_at_far:0.01", "TAR@FAR=1e-2", "", True, ".4f", summary=False),
+    Metric("tar_at_far:0.001", "TAR@FAR=1e-3", "", True, ".4f"),
+    Metric("tar_at_far:0.0001", "TAR@FAR=1e-4", "", True, ".4f", summary=False),
+    Metric("rank1", "rank-1", "%", True, ".2f", 100.0, optional=True),
+    Metric("rank5", "rank-5", "%", True, ".2f", 100.0, optional=True),
     Metric("success_rate", "face found", "%", True, ".2f", 100.0),
     Metric("failures.no_face", "no face", "images", False, "d", summary=False),
     Metric("failures.unreadable", "unreadable", "images", False, "d", summary=False),
@@ -491,6 +548,7 @@ def flat_rows(runs: tuple[PipelineResult, ...]) -> list[dict[str, Any]]:
             engine=run.engine,
             flip=run.flip,
             degrade=run.degrade,
+            restore=run.restore,
             pairs=run.pairs,
             detect_latency_source=run.detect_latency.source,
             embed_latency_source=run.embed_latency.source,

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KFoldResult", "best_threshold", "kfold_accuracy"]
+__all__ = [
+    "INSIGHTFACE_THRESHOLDS",
+    "KFoldResult",
+    "best_threshold",
+    "insightface_kfold_accuracy",
+    "kfold_accuracy",
+]
 
 
 @dataclass(frozen=True)
@@ -77,4 +83,33 @@ def kfold_accuracy(scores: np.ndarray, is_same: np.ndarray, folds: np.ndarray) -
         threshold, _ = best_threshold(scores[train], is_same[train])
         accuracies.append(float(((scores[test] >= threshold) == is_same[test]).mean()))
         thresholds.append(threshold)
+    return KFoldResult(np.asarray(accuracies), np.asarray(thresholds))
+
+
+#: InsightFace's threshold grid on the squared L2 distance of unit embeddings (``np.arange(0, 4, 0.01)``)
+INSIGHTFACE_THRESHOLDS = np.arange(0, 4, 0.01)
+
+
+def insightface_kfold_accuracy(
+    first: np.ndarray, second: np.ndarray, is_same: np.ndarray, folds: np.ndarray
+) -> KFoldResult:
+    """Verification accuracy exactly as InsightFace's ``verification.py`` reports it.
+
+    ``first`` and ``second`` are L2-normalised embeddings of each pair's faces; a pair is "same"
+    when their squared distance is below the threshold. For each fold, the threshold of
+    `INSIGHTFACE_THRESHOLDS` with the best accuracy on the other folds (the first on ties) is
+    applied to this fold. Thresholds are returned as distances (cosine = 1 − d²/2).
+    """
+    distance = ((np.asarray(first, np.float64) - np.asarray(second, np.float64)) ** 2).sum(axis=1)
+    is_same = np.asarray(is_same, bool)
+    folds = np.asarray(folds)
+    # (thresholds, pairs): whether each threshold decides each pair correctly
+    correct = (distance[None, :] < INSIGHTFACE_THRESHOLDS[:, None]) == is_same[None, :]
+    accuracies, thresholds = [], []
+    for fold in np.unique(folds):
+        test = folds == fold
+        train = ~test if (~test).any() else test
+        best = int(np.argmax(correct[:, train].mean(axis=1)))
+        accuracies.append(float(correct[best, test].mean()))
+        thresholds.append(float(INSIGHTFACE_THRESHOLDS[best]))
     return KFoldResult(np.asarray(accuracies), np.asarray(thresholds))

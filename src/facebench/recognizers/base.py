@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 
@@ -15,10 +15,11 @@ from facebench.image import ImageInput, load_image
 from facebench.loading import LoadsOnFirstUse
 from facebench.ops.blob import to_blob
 from facebench.ops.degrade import parse_degrade
+from facebench.restore import RESTORERS
 from facebench.types import Face, Faces
 from facebench.zoo import ModelStore, WeightCard, default_store, get_card
 
-__all__ = ["Engine", "Recognizer", "l2_normalise", "similarity"]
+__all__ = ["Engine", "Recognizer", "l2_normalise", "similarity", "similarity_matrix"]
 
 Engine = Literal["torch", "onnx", "litert", "dlib"]
 
@@ -41,6 +42,20 @@ def similarity(first: np.ndarray, second: np.ndarray, metric: str, normalized: b
     return (l2_normalise(first) * l2_normalise(second)).sum(axis=1)
 
 
+def similarity_matrix(probes: np.ndarray, gallery: np.ndarray, metric: str, normalized: bool) -> np.ndarray:
+    """``(P, G)`` similarity of every probe to every gallery embedding, as `similarity` scores a pair.
+
+    A NaN row (a face that was not found) stays NaN.
+    """
+    probes, gallery = np.asarray(probes, np.float32), np.asarray(gallery, np.float32)
+    if metric == "euclidean":
+        squared = (probes**2).sum(1)[:, None] + (gallery**2).sum(1)[None, :] - 2 * probes @ gallery.T
+        return -np.sqrt(np.maximum(squared, 0.0))
+    if not normalized:
+        probes, gallery = l2_normalise(probes), l2_normalise(gallery)
+    return probes @ gallery.T
+
+
 class Recognizer(LoadsOnFirstUse, ABC):
     """Base class of all recognizers.
 
@@ -59,8 +74,12 @@ class Recognizer(LoadsOnFirstUse, ABC):
             another metric (`native_metric`, e.g. dlib's Euclidean distance); `similarity`
             follows that metric.
         threads: inference threads (default ``$FACEBENCH_THREADS`` or all cores).
-        degrade: evaluate on degraded inputs: ``lowres:K`` shrinks every aligned crop K times and
-            scales it back (see `facebench.ops.degrade`); recorded in `config`.
+        degrade: evaluate on degraded inputs: a pipeline of steps applied to every aligned crop
+            (``lowres:4``, ``lowres:4:area,jpeg:50``, ``blur:1.5``, ``noise:8``; see
+            `facebench.ops.degrade`); recorded in `config` in its canonical spelling.
+        restore: how a crop that ``degrade`` shrank is brought back to the input size:
+            ``None`` scales it back bilinearly; ``bicubic`` or a super-resolution model
+            (``fsrcnn_x4``, ``espcn_x2``, ``lapsrn_x8``, ``realesrgan_x4``; `facebench.restore`).
         store: model store; ``weights``: explicit weight path (still sha256-checked).
     """
 
@@ -89,13 +108,25 @@ class Recognizer(LoadsOnFirstUse, ABC):
         normalize: bool = True,
         threads: int | None = None,
         degrade: str | None = None,
+        restore: str | None = None,
         store: ModelStore | None = None,
         weights: str | os.PathLike[str] | None = None,
     ) -> None:
         require_all(self.requires, self.name)
         self.flip = bool(flip)
-        self.degrade = None if degrade in (None, "none") else degrade
-        self._degrade = parse_degrade(self.degrade)
+        self._degrade = parse_degrade(degrade)
+        self.degrade = None if self._degrade is None else self._degrade.spec
+        self.restore = None if restore in (None, "none") else restore
+        if self.restore is not None and (self._degrade is None or self._degrade.factor <= 1):
+            raise ValueError(
+                f"`restore` {self.restore!r} brings back a crop that `degrade` shrank: add a lowres step"
+            )
+        self.store = store or default_store()
+        self._restorer = (
+            None
+            if self.restore is None
+            else RESTORERS.describe(self.restore, threads=threads, store=self.store)
+        )
         self.normalize = bool(normalize)
         if batch_size < 1:
             raise ValueError(f"`batch_size` must be at least 1, got {batch_size}")
@@ -107,8 +138,14 @@ class Recognizer(LoadsOnFirstUse, ABC):
                 f"but got {self.engine!r}"
             )
         self.threads = threads
-        self.store = store or default_store()
         self.weights = weights
+
+    def load(self) -> Self:
+        """Read the weights (the restorer's too, so a missing file fails at construction)."""
+        super().load()
+        if self._restorer is not None:
+            self._restorer.load()
+        return self
 
     @property
     def card(self) -> WeightCard:
@@ -137,6 +174,7 @@ class Recognizer(LoadsOnFirstUse, ABC):
             "template": self.card.preprocess.template,
             "embedding_dim": self.embedding_dim,
             **({"degrade": self.degrade} if self.degrade else {}),
+            **({"restore": self._restorer.config} if self._restorer is not None else {}),
             # the bytes the embeddings came from, and the code that computed them
             "weights_sha256": [weight_file.sha256 for weight_file in self.card.files],
             "code_version": self.code_version,
@@ -174,7 +212,11 @@ class Recognizer(LoadsOnFirstUse, ABC):
         if crops.shape[1:] != expected:
             raise ValueError(f"{self.name} expects aligned crops of shape (N, {expected}), got {crops.shape}")
         if self._degrade is not None:
-            crops = self._degrade(crops)
+            if self._restorer is None:
+                crops = self._degrade(crops)
+            else:
+                small = [self._degrade.shrink(crop) for crop in crops]
+                crops = self._restorer.restore(small, (expected[1], expected[0]))
         self.load()
         chunks = []
         for start in range(0, len(crops), self.batch_size):

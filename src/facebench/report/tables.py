@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from facebench.atomic import atomic_open
-from facebench.bench.results import METRICS, BenchmarkResult, PipelineResult, flat_rows
+from facebench.bench.results import METRICS, BenchmarkResult, Metric, PipelineResult, flat_rows
 
 __all__ = ["html_table", "markdown_report", "read_scores", "scores_file", "write_csv", "write_scores"]
 
@@ -58,10 +58,19 @@ def _latency_note(result: BenchmarkResult) -> str:
     )
 
 
+def columns_for(runs: tuple[PipelineResult, ...], summary: bool = False) -> list[Metric]:
+    """The `METRICS` a table of ``runs`` shows: optional ones (rank-k) only where a run has a value."""
+    return [
+        m
+        for m in METRICS
+        if (m.summary or not summary) and not (m.optional and all(m.value(run) is None for run in runs))
+    ]
+
+
 def markdown_report(result: BenchmarkResult) -> str:
     """The README.md of a benchmark folder: the summary columns of `METRICS`, skips, tests, failures."""
     env = result.environment
-    columns = [m for m in METRICS if m.summary]
+    columns = columns_for(result.runs, summary=True)
     lines = [
         "# facebench benchmark",
         "",
@@ -83,6 +92,19 @@ def markdown_report(result: BenchmarkResult) -> str:
             lines.append(
                 f"- {run.pipeline}: {f.no_face} no face, {f.align_failed} alignment failed, "
                 f"{f.unreadable} unreadable, {f.error} errors"
+            )
+    policies = [r for r in result.runs if r.no_face_policy != "fail"]
+    if policies:
+        lines += ["", "No-face policies (images the detector found no face in, and the pairs they touched):"]
+        for run in policies:
+            by_source = ", ".join(
+                f"{count} by {source}" for source, count in sorted(run.rescued_images.items())
+            )
+            rescued = sum(run.rescued_images.values())
+            lines.append(
+                f"- {run.pipeline}: --on-no-face {run.no_face_policy} gave {rescued} image(s) a face"
+                f"{f' ({by_source})' if by_source else ''}, touching {run.rescued_pairs} pair(s); "
+                f"{run.failures.no_face} image(s) still have none"
             )
     significant = [c for c in result.comparisons if c.p_value < 0.05]
     lines += [
@@ -106,15 +128,16 @@ def markdown_report(result: BenchmarkResult) -> str:
 
 def html_table(runs: tuple[PipelineResult, ...]) -> str:
     """Every column of `METRICS`, sortable (each cell carries its raw value)."""
+    columns = columns_for(runs)
     head = "".join(
         f'<th title="{"higher is better" if m.higher_is_better else "lower is better" if m.higher_is_better is False else ""}">'
         f"{html.escape(m.header)}</th>"
-        for m in METRICS
+        for m in columns
     )
     rows = []
     for run in runs:
         cells = []
-        for metric in METRICS:
+        for metric in columns:
             value = metric.value(run)
             raw = "" if value is None else value
             cells.append(f'<td data-value="{html.escape(str(raw))}">{html.escape(metric.text(run))}</td>')

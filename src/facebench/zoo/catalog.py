@@ -2,8 +2,7 @@
 
 A model that facebench runs declares its weight card beside its class, in its own module
 (`facebench.detectors.yunet.YUNET_CARD`, …): that card is the only home of its files, preprocessing
-contract and defaults. This module holds the rest: restorers that an upcoming stage will
-run, dlib's 68-point predictor, and canonical models that are not available offline here (listed with their published hashes, ``tested_offline=False``), so ``facebench models`` can list,
+contract and defaults. This module holds the rest: dlib's 68-point predictor, and canonical models that are not available offline here (listed with their published hashes, ``tested_offline=False``), so ``facebench models`` can list,
 verify and locate their files.
 """
 
@@ -11,7 +10,7 @@ from __future__ import annotations
 
 from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
 from facebench.zoo.registry import register_card
-from facebench.zoo.sources import DLIB_PACKAGE, INSIGHTFACE_NC, github_raw
+from facebench.zoo.sources import DLIB_PACKAGE, INSIGHTFACE_NC
 
 __all__: list[str] = []
 
@@ -37,92 +36,6 @@ register_card(
         preprocess=Preprocess(color=ColorOrder.RGB),
         package=DLIB_PACKAGE,
         notes="68 iBUG points; trained on 300-W (non-commercial).",
-    )
-)
-
-# ---------------------------------------------------------------------------------------------
-# Restorers (super-resolution)
-# ---------------------------------------------------------------------------------------------
-_Y_CHANNEL_NOTE = (
-    "Frozen TensorFlow graph for cv2.dnn on the Y channel only (BGR→YCrCb, Y/255, NCHW [1,1,h,w]); Cr and "
-    "Cb are upscaled bicubically. Plain OpenCV needs a DepthToSpace layer registered with cv2.dnn. Trained "
-    "on natural images (General-100/T91), not faces."
-)
-for _family, _repo, _folder, _paper, _files in (
-    (
-        "fsrcnn",
-        ("Saafke/FSRCNN_Tensorflow", "6a4812c4ef1c4f5947d79beafa32a05a6eb4a94d"),
-        "models",
-        "Dong et al., Accelerating the Super-Resolution Convolutional Neural Network, ECCV 2016",
-        (
-            ("FSRCNN_x2.pb", 2, "366b33f0084c7b3f2bf6724f0a2c77bca94fcec9d7b6d72389d330073b380d5c", 38973),
-            ("FSRCNN_x3.pb", 3, "efd38655a815908c6c8954db6052f128e76a735f1de657894c477d0dc0b64481", 40093),
-            ("FSRCNN_x4.pb", 4, "5c68d18db561aed8ead4ffedf1b897ea615baaf60ebf6c35f8e641f8fa4a21bf", 41661),
-        ),
-    ),
-    (
-        "espcn",
-        ("fannymonori/TF-ESPCN", "5c628eca82028161a53e1265cc3a5b571ab8625f"),
-        "export",
-        "Shi et al., Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel CNN, CVPR 2016",
-        (
-            ("ESPCN_x2.pb", 2, "59f77351e1d7c0057bf6fe088b4a8a07e42c468c8c8aebb674a6b4ea1823221d", 86446),
-            ("ESPCN_x3.pb", 3, "0e667db7a431d14c32568ed79bf21701a64df8b1d162e48ca1f8800affe2c2b3", 92226),
-            ("ESPCN_x4.pb", 4, "e403f06309229cf36009cd8fb0da032ba7643fae9f15cf94fe562e8edf8fef47", 100323),
-        ),
-    ),
-    (
-        "lapsrn",
-        ("fannymonori/TF-LapSRN", "fc51c90af1b5801a357abc919160d7ff4f24b997"),
-        "export",
-        "Lai et al., Deep Laplacian Pyramid Networks for Fast and Accurate Super-Resolution, CVPR 2017",
-        (
-            ("LapSRN_x2.pb", 2, "f59c86e6835bbca646dbd81588f07820dfe3bd09e3702976ae2d90b5fc0f0b21", 1356253),
-            ("LapSRN_x4.pb", 4, "d3e95c93cafae5ce5a8ed57ce9abf07f2de58da8c5d6d656b766774969835ee2", 2712798),
-            ("LapSRN_x8.pb", 8, "a00211938b2b4c7d23691525a9267d9d0bbb345cdb9f38a7fc917414a5a1884f", 4069183),
-        ),
-    ),
-):
-    for _filename, _scale, _digest, _size in _files:
-        register_card(
-            WeightCard(
-                name=f"{_family}_x{_scale}",
-                task=Task.RESTORER,
-                directory="superres",
-                files=(
-                    WeightFile(_filename, _digest, github_raw(*_repo, f"{_folder}/{_filename}"), size=_size),
-                ),
-                license="Apache-2.0",
-                source=f"{_repo[0]}@{_repo[1][:7]}:{_folder}/{_filename}",
-                paper=_paper,
-                preprocess=Preprocess(color=ColorOrder.BGR, std=(255.0,) * 3),
-                notes=f"×{_scale}. {_Y_CHANNEL_NOTE}",
-            )
-        )
-
-register_card(
-    WeightCard(
-        name="realesrgan_x4v3",
-        task=Task.RESTORER,
-        directory="superres",
-        files=(
-            WeightFile(
-                "realesr-general-x4v3-fp16.onnx",
-                "19ab1790ac07bc744740496f349ccaf484c2a806bc87f57a284047bc923b3965",
-                github_raw(
-                    "yhbyhb/onnx-example",
-                    "e9c40fdd5479474af3e06487c111ff1cf178364f",
-                    "realesr-general-x4v3-fp16.onnx",
-                ),
-                size=2439920,
-            ),
-        ),
-        license="BSD-3-Clause (xinntao/Real-ESRGAN weights; the ONNX copy's repository has no LICENSE)",
-        source="yhbyhb/onnx-example@e9c40fd:realesr-general-x4v3-fp16.onnx (xinntao/Real-ESRGAN realesr-general-x4v3)",
-        paper="Wang et al., Real-ESRGAN: Training Real-World Blind Super-Resolution with Pure Synthetic Data, ICCVW 2021",
-        preprocess=Preprocess(color=ColorOrder.RGB, std=(255.0,) * 3),
-        notes="×4. ONNX input `data` [N,3,H,W] float16 RGB in [0,1]; output [N,3,4H,4W] RGB in [0,1]. A GAN "
-        "restorer: sharper looking, lower PSNR than FSRCNN/ESPCN on bicubic degradations.",
     )
 )
 
