@@ -139,18 +139,16 @@ def test_a_bin_built_from_lfw_scores_like_the_end_to_end_pipeline(lfw_root, tmp_
         pairs.is_same.tolist(),
     )
     recognizer = "edgeface_xs_dequant@onnx"
-    result = CliRunner().invoke(
-        app,
-        [
-            "benchmark",
-            "--dataset",
-            f"bin:{bin_path}",
-            "--recognizers",
-            recognizer,
-            "--out",
-            str(tmp_path / "std"),
-        ],
-    )
+    command = [
+        "benchmark",
+        "--dataset",
+        f"bin:{bin_path}",
+        "--recognizers",
+        recognizer,
+        "--out",
+        str(tmp_path / "std"),
+    ]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     from facebench.bench.results import load_results
 
@@ -179,18 +177,7 @@ def test_a_bin_built_from_lfw_scores_like_the_end_to_end_pipeline(lfw_root, tmp_
     assert standard.accuracy_mean > 0.95
     assert abs(standard.accuracy_mean - end_to_end.accuracy_mean) <= 0.025
 
-    again = CliRunner().invoke(
-        app,
-        [
-            "benchmark",
-            "--dataset",
-            f"bin:{bin_path}",
-            "--recognizers",
-            recognizer,
-            "--out",
-            str(tmp_path / "std"),
-        ],
-    )
+    again = CliRunner().invoke(app, command)
     assert again.exit_code == 0
     rerun = load_results(tmp_path / "std").runs[0]
     assert rerun.accuracy_mean == standard.accuracy_mean and rerun.embed_latency.source == "none"  # stored
