@@ -9,8 +9,8 @@ pytestmark = pytest.mark.core  # runs on the core install alone
 
 #: the stage subpackages of src/facebench, in pipeline order (README, Layout)
 STAGES = (
-    "zoo", "detectors", "segment", "align", "restore", "recognizers", "datasets", "metrics", "bench", "report",
-    "annotate", "train",
+    "zoo", "detectors", "segment", "align", "restore", "recognizers", "datasets", "metrics", "bench",
+    "gallery", "report", "annotate", "train",
 )  # fmt: skip
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "facebench"
 

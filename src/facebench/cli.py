@@ -41,6 +41,11 @@ train_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
+index_app = typer.Typer(
+    help="Galleries for 1:N search: enrol identity folders into a FAISS index, search it with images.",
+    no_args_is_help=True,
+)
+app.add_typer(index_app, name="index")
 
 out = Console()
 err = Console(stderr=True)
@@ -1239,6 +1244,82 @@ def train_detector_command(
     from facebench.train.detection import DetectionConfig, train_detector
 
     _train(train_detector, DetectionConfig, config, set_values, stop_at)
+
+
+# ---------------------------------------------------------------------------------------------
+# index (galleries)
+# ---------------------------------------------------------------------------------------------
+@index_app.command("build")
+def index_build(
+    folder: Annotated[
+        Path, typer.Argument(help="Identity sub-folders of images (identity = sub-folder name).")
+    ],
+    out: Annotated[Path, typer.Option(help="The gallery folder to write.")] = Path("gallery"),
+    detector: Annotated[str, typer.Option("--detector", "-d")] = "yunet",
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_dequant@onnx",
+    index: Annotated[str, typer.Option(help="auto, flat (exact), hnsw or ivfpq.")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="Inference threads.")] = None,
+) -> None:
+    """Enrol every face under FOLDER (recursively); resumable: detections and embeddings are
+    cached in OUT/cache, so a re-run computes only new images."""
+    from facebench.gallery import INDEX_KINDS, Gallery
+
+    try:
+        if index not in ("auto", *INDEX_KINDS):
+            raise FacebenchError(f"Expected --index among auto, {', '.join(INDEX_KINDS)}, but got {index!r}")
+        check_writable_folder(out, "--out")
+        gallery = Gallery.build(
+            folder,
+            cache=out / "cache",
+            detector=detector,
+            recognizer=recognizer,
+            index=index,
+            threads=threads,
+            show_progress=sys.stderr.isatty(),
+        )
+        gallery.save(out)
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    for path, reason in gallery.skipped.items():
+        _report_failure("skipped", f"{path}: {reason}")
+    identities = len(set(gallery.identities))
+    err.print(
+        f"{gallery.size} faces of {identities} identities in {out}/ ({gallery._faiss.kind if gallery._faiss else '-'} "
+        f"index); {len(gallery.skipped)} image(s) skipped",
+        highlight=False,
+    )
+
+
+@index_app.command("search")
+def index_search(
+    gallery_folder: Annotated[Path, typer.Argument(help="A gallery written by `facebench index build`.")],
+    images: Annotated[list[Path], typer.Argument(help="Probe images.")],
+    k: Annotated[int, typer.Option("-k", help="Matches per probe.")] = 5,
+    recognizer: Annotated[
+        str | None, typer.Option("--recognizer", "-r", help="Refused unless it is the gallery's own.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list, an object per probe.")] = False,
+) -> None:
+    """The k best enrolled faces for each probe image's central face."""
+    from facebench.gallery import Gallery
+
+    try:
+        if k < 1:
+            raise FacebenchError(f"-k must be at least 1, got {k}")
+        gallery = Gallery.load(gallery_folder)
+        gallery.check_recognizer(recognizer)
+        results = gallery.search([str(p) for p in images], k)
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+        return
+    for result in results:
+        if result.error:
+            _report_failure("no match", f"{result.image}: {result.error}")
+            continue
+        ranked = ", ".join(f"{m.identity} {m.score:.3f}" for m in result.matches)
+        print(f"{result.image}: {ranked}")
 
 
 def main() -> None:

@@ -27,6 +27,8 @@ EXTRA_OF: dict[str, str] = {
     "plotly": "report",
     "pandas": "report",
     "tensorboard": "train",
+    "faiss": "gallery",
+    "pyarrow": "gallery",
     # pydantic is not here: typer, a core dependency, depends on it
 }
 

@@ -1,0 +1,139 @@
+"""Galleries: every index kind against exact search, add/remove, save/load with its checks, and an
+LFW gallery searched with held-back images through the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from facebench.cli import app
+from facebench.errors import FacebenchError, MissingExtraError
+from facebench.gallery import FaissIndex, Gallery, choose_kind
+
+
+def _clustered(count: int, dim: int = 512, clusters: int = 200, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim))
+    vectors = centres[rng.integers(0, clusters, count)] + 0.7 * rng.normal(size=(count, dim))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize(("kind", "recall"), [("flat", 1.0), ("hnsw", 0.99), ("ivfpq", 0.95)])
+def test_every_index_kind_finds_what_exact_search_finds(kind, recall):
+    enrolled = _clustered(5000)
+    rng = np.random.default_rng(1)
+    queries = enrolled[:300] + 0.05 * rng.normal(size=(300, 512)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = np.argmax(queries @ enrolled.T, axis=1)
+    index = FaissIndex(512, kind, threads=1)
+    index.add(enrolled, np.arange(5000) + 100)
+    scores, ids = index.search(queries, 5)
+    assert ids.shape == (300, 5) and (np.diff(scores, axis=1) <= 1e-6).all()  # best first
+    assert (ids[:, 0] - 100 == exact).mean() >= recall
+
+
+def test_auto_picks_by_size_and_ivfpq_needs_training_vectors():
+    assert (choose_kind(10_000), choose_kind(1_000_000), choose_kind(5_000_000)) == ("flat", "hnsw", "ivfpq")
+    with pytest.raises(ValueError, match="at least 256"):
+        FaissIndex(512, "ivfpq").add(_clustered(10), np.arange(10))
+    with pytest.raises(ValueError, match="index kind"):
+        FaissIndex(512, "lsh")
+
+
+def test_add_remove_and_rebuild_never_return_a_removed_face():
+    vectors = _clustered(400, dim=64, clusters=40)
+    gallery = Gallery(index="hnsw")
+    gallery._models = (None, None)  # embeddings given directly: no models needed
+    gallery.add(vectors, [f"p{i % 40}" for i in range(400)], [f"img{i}.jpg" for i in range(400)])
+    assert gallery.remove("p3") == 10 and gallery.size == 390
+    results = gallery.search_embeddings(vectors[3::40], k=5)
+    assert all(m.identity != "p3" for matches in results for m in matches) and all(
+        len(r) == 5 for r in results
+    )
+    assert gallery.remove(path="img15.jpg") == 1
+    for person in range(4, 14):  # past a quarter removed: rebuilt without them
+        gallery.remove(f"p{person}")
+    assert len(gallery.identities) == 299 and gallery.size == 400 - 10 - 1 - 100  # rebuilt at p12, p13 after
+    kept = [i for i in range(400) if i % 40 not in range(3, 14) and i != 15]
+    exact = np.argmax(vectors[kept][:50] @ vectors[kept].T, axis=1)
+    found = [matches[0].path for matches in gallery.search_embeddings(vectors[kept][:50], k=1)]
+    assert found == [f"img{kept[j]}.jpg" for j in exact]
+    with pytest.raises(ValueError, match="L2-normalised"):
+        gallery.add(2 * vectors[:1], ["x"], ["x.jpg"])
+
+
+@pytest.fixture(scope="module")
+def lfw_people(lfw_root, tmp_path_factory):
+    """12 LFW people with 4+ images: all but the last enrolled, the last held back."""
+    folder = tmp_path_factory.mktemp("people")
+    held_back = {}
+    people = [p for p in sorted(lfw_root.iterdir()) if len(list(p.glob("*.jpg"))) >= 4][:12]
+    for person in people:
+        images = sorted(person.glob("*.jpg"))
+        (folder / person.name).mkdir()
+        for image in images[:-1][:5]:
+            (folder / person.name / image.name).symlink_to(image)
+        held_back[person.name] = images[-1]
+    return folder, held_back
+
+
+def test_an_lfw_gallery_finds_held_back_images_at_rank_1(lfw_people, tmp_path):
+    folder, held_back = lfw_people
+    out = tmp_path / "gallery"
+    built = CliRunner().invoke(app, ["index", "build", str(folder), "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    probes = [str(p) for p in held_back.values()]
+    searched = CliRunner().invoke(app, ["index", "search", str(out), *probes, "-k", "3", "--json"])
+    assert searched.exit_code == 0, searched.output
+    answers = json.loads(searched.stdout)
+    assert [a["image"] for a in answers] == probes and all(len(a["matches"]) == 3 for a in answers)
+    top = [a["matches"][0]["identity"] for a in answers]
+    assert np.mean([t == name for t, name in zip(top, held_back, strict=True)]) >= 11 / 12
+    assert set(answers[0]["matches"][0]) == {"identity", "score", "path"}
+
+    rebuilt = CliRunner().invoke(app, ["index", "build", str(folder), "--out", str(out)])  # from the cache
+    assert rebuilt.exit_code == 0
+    refused = CliRunner().invoke(app, ["index", "search", str(out), probes[0], "-r", "mobilefacenet_tflite"])
+    assert refused.exit_code == 1
+    assert (
+        "built with edgeface_xs_dequant@onnx" in refused.output and "mobilefacenet_tflite" in refused.output
+    )
+
+
+def test_a_probe_without_a_face_gets_an_empty_list_and_an_error(lfw_people, tmp_path):
+    import cv2
+
+    folder, _ = lfw_people
+    gallery = Gallery.build(folder, cache=tmp_path / "cache")
+    grey = tmp_path / "grey.png"
+    cv2.imwrite(str(grey), np.full((200, 200, 3), 128, np.uint8))
+    (result,) = gallery.search([grey])
+    assert result.matches == () and result.error == "no face found"
+    assert result.to_dict() == {"image": str(grey), "matches": [], "error": "no face found"}
+
+
+def test_a_saved_gallery_is_checked_when_loaded(lfw_people, tmp_path):
+    folder, held_back = lfw_people
+    gallery = Gallery.build(folder, cache=tmp_path / "cache", index="flat")
+    saved = gallery.save(tmp_path / "g")
+    loaded = Gallery.load(saved)
+    probe = next(iter(held_back.values()))
+    assert loaded.search([probe])[0].matches == gallery.search([probe])[0].matches
+    parquet = saved / "gallery.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(FacebenchError, match="missing or changed"):
+        Gallery.load(saved)
+    with pytest.raises(FacebenchError, match="not a gallery"):
+        Gallery.load(tmp_path)
+    with pytest.raises(FacebenchError, match="no identity"):
+        Gallery.build(next(iter(held_back.values())).parent, cache=tmp_path / "c2")
+
+
+def test_a_missing_faiss_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faiss", None)
+    with pytest.raises(MissingExtraError, match=r"facebench\[gallery\]"):
+        FaissIndex(64, "flat")
