@@ -137,3 +137,92 @@ def test_a_missing_faiss_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "faiss", None)
     with pytest.raises(MissingExtraError, match=r"facebench\[gallery\]"):
         FaissIndex(64, "flat")
+
+
+def test_open_set_rates_by_hand():
+    from facebench.metrics.identification import open_set_rates
+
+    # 10 non-mated top scores 0.1 … 1.0; at FPIR 0.1 one may lie above the threshold: 0.9
+    rates = open_set_rates(
+        np.array([1, 1, 2]), np.array([0.95, 0.85, 0.99]), np.linspace(0.1, 1.0, 10), (0.01, 0.1, 0.5)
+    )
+    assert rates["0.01"] is None  # 10 non-mated probes cannot measure 1e-2
+    assert rates["0.1"] == pytest.approx(1 / 3)  # 0.95 > 0.9; 0.85 is not; rank 2 never counts
+    assert rates["0.5"] == pytest.approx(2 / 3)  # threshold: the 6th highest, 0.5
+
+
+def test_identification_through_the_index_matches_brute_force(lfw_root, lfw_people, tmp_path):
+    from facebench.bench.stages import embed_images
+    from facebench.datasets.identities import load_identity_folders
+    from facebench.detectors import create as create_detector
+    from facebench.gallery.identification import run_identification
+    from facebench.metrics.identification import cmc_curve
+    from facebench.recognizers import create as create_recognizer
+
+    folder, _ = lfw_people
+    singles = tmp_path / "singles"  # people with one LFW image: never enrolled in the open set
+    for person in [p for p in sorted(lfw_root.iterdir()) if len(list(p.glob("*.jpg"))) == 1][:15]:
+        (singles / person.name).mkdir(parents=True)
+        (singles / person.name / "a.jpg").symlink_to(next(person.glob("*.jpg")))
+    data = load_identity_folders(folder, 2)
+    detector, recognizer = create_detector("yunet"), create_recognizer("mobilefacenet_tflite")
+    closed = run_identification(data, detector, recognizer, "similarity", tmp_path / "closed", index="flat")
+    vectors, _ = embed_images(detector, recognizer, "similarity", data.images, tmp_path / "closed")
+    similarity = (
+        np.stack([vectors[str(p)] for p in data.probes]) @ np.stack([vectors[str(p)] for p in data.gallery]).T
+    )
+    expected = cmc_curve(similarity, data.probe_identity, data.gallery_identity, max_rank=12)
+    np.testing.assert_allclose(
+        closed.cmc[:12], expected, atol=1e-6
+    )  # 12 enrolled: all ranks are in the top 20
+    assert closed.dir_at_fpir == {"0.001": None, "0.01": None, "0.1": None}  # no non-mated probe
+
+    non_mated = sorted(singles.rglob("*.jpg"))
+    distractors = sorted(singles.rglob("*.jpg"))[:5]
+    opened = run_identification(
+        data,
+        detector,
+        recognizer,
+        "similarity",
+        tmp_path / "open",
+        non_mated=non_mated[5:],
+        distractors=distractors,
+    )
+    assert (opened.non_mated_probes, opened.distractors) == (10, 5)
+    assert opened.rank1 <= closed.rank1  # distractors can only push a mate down
+    assert opened.dir_at_fpir["0.1"] is not None and opened.dir_at_fpir["0.01"] is None
+    assert opened.dir_at_fpir["0.1"] <= opened.rank1
+    record = json.loads((tmp_path / "open" / "identification.json").read_text())
+    assert record["rank1"] == opened.rank1 and record["index"] == "flat"
+
+
+def test_eval_identification_open_set_and_distractors_from_the_cli(lfw_root, lfw_people, tmp_path):
+    folder, _ = lfw_people
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for person in folder.iterdir():
+        (mixed / person.name).symlink_to(person, target_is_directory=True)
+    for person in [p for p in sorted(lfw_root.iterdir()) if len(list(p.glob("*.jpg"))) == 1][:12]:
+        (mixed / person.name).mkdir()
+        (mixed / person.name / "a.jpg").symlink_to(next(person.glob("*.jpg")))
+    embeddings = tmp_path / "distractors.npy"
+    rng = np.random.default_rng(0)
+    fake = rng.normal(size=(300, 128))
+    np.save(embeddings, (fake / np.linalg.norm(fake, axis=1, keepdims=True)).astype(np.float32))
+    arguments = [
+        "eval-identification",
+        "--data-root",
+        str(mixed),
+        "-d",
+        "yunet",
+        "-r",
+        "mobilefacenet_tflite",
+    ]
+    result = CliRunner().invoke(
+        app, [*arguments, "--open-set", "--distractors", str(embeddings), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "+ 300 distractors" in result.output and "12 non-mated probes" in result.output
+    assert "at FPIR 0.1" in result.output
+    bad = CliRunner().invoke(app, [*arguments, "--index", "lsh", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 1 and "--index among" in bad.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,9 +22,6 @@ from rich.table import Table
 
 from facebench.atomic import atomic_open, check_writable_folder
 from facebench.errors import FacebenchError, ImageError
-
-if TYPE_CHECKING:
-    from facebench.align import AlignMethod
 
 __all__ = ["app", "main"]
 
@@ -918,29 +915,72 @@ def eval_identification(
     recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
     align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
     min_images: Annotated[int, typer.Option(help="Only identities with at least this many images.")] = 1,
+    open_set: Annotated[
+        bool,
+        typer.Option(
+            help="Identities with fewer than 2 images are not enrolled: their images are non-mated probes "
+            "for the open-set DIR at FPIR 1e-3/1e-2/1e-1."
+        ),
+    ] = False,
+    distractors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Enrol these too, as people who are never probes: a folder of images or a .npy of embeddings."
+        ),
+    ] = None,
+    index: Annotated[str, typer.Option(help="Gallery index: auto, flat, hnsw or ivfpq.")] = "auto",
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("runs/identification"),
 ) -> None:
-    """Closed-set identification: gallery = first image per identity, probes = the rest; rank-1/5 and CMC."""
-    from facebench.bench.identification import run_identification
-    from facebench.datasets.identities import load_identity_folders
+    """Identification through a gallery index: gallery = first image per identity, probes = the
+    rest; rank-1/5/10 and CMC, open-set DIR with --open-set, MegaFace-style --distractors."""
+    import numpy as np
+
+    from facebench.datasets.identities import identity_folders, load_identity_folders
     from facebench.detectors import create as create_detector
+    from facebench.gallery import INDEX_KINDS
+    from facebench.gallery.identification import run_identification
     from facebench.recognizers import create as create_recognizer
 
     try:
-        data = load_identity_folders(data_root, min_images)
-        record = run_identification(
+        if index not in ("auto", *INDEX_KINDS):
+            raise FacebenchError(f"Expected --index among auto, {', '.join(INDEX_KINDS)}, but got {index!r}")
+        data = load_identity_folders(data_root, max(min_images, 2) if open_set else min_images)
+        non_mated = (
+            [images[0] for _, images in identity_folders(data_root) if len(images) < 2] if open_set else None
+        )
+        extra: list[Path] | np.ndarray | None = None
+        if distractors is not None:
+            if distractors.suffix == ".npy":
+                extra = np.load(distractors, allow_pickle=False)
+            else:
+                extra = sorted(
+                    p for p in distractors.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
+                )
+                if not extra:
+                    raise FacebenchError(f"--distractors {distractors}: no images found")
+        result = run_identification(
             data,
             create_detector(detector),
             create_recognizer(recognizer),
-            cast("AlignMethod", align),  # the recognizer checks it names a method it offers
+            align,
             out,
+            non_mated=non_mated,
+            distractors=extra,
+            index=index,
         )
-    except (FacebenchError, ValueError) as error:
+    except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
-    print(
-        f"{detector} + {align} + {recognizer}: rank-1 {100 * record['rank1']:.2f} %, rank-5 "
-        f"{100 * (record['rank5'] or 0):.2f} % ({record['probes']} probes, gallery {record['gallery']})"
+    line = (
+        f"{detector} + {align} + {recognizer}: rank-1 {100 * result.rank1:.2f} %, rank-5 "
+        f"{100 * (result.rank5 or 0):.2f} % ({result.probes} probes, gallery {result.gallery}"
+        f"{f' + {result.distractors} distractors' if result.distractors else ''}, {result.index} index)"
     )
+    if result.non_mated_probes:
+        rates = ", ".join(
+            f"{'n/a' if v is None else f'{100 * v:.2f} %'} at FPIR {k}" for k, v in result.dir_at_fpir.items()
+        )
+        line += f"; open-set DIR {rates} ({result.non_mated_probes} non-mated probes)"
+    print(line)
 
 
 @app.command("eval-detection")

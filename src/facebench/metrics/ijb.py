@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facebench.metrics.identification import open_set_rates
 from facebench.metrics.roc import tar_at_far
 
 __all__ = [
@@ -147,14 +148,5 @@ def identify(
         top_score[start:stop] = similarity.max(axis=1)
     mated_rank = rank[mated]
     rank_rates = {str(k): float((mated_rank <= k).mean()) if mated.any() else float("nan") for k in ranks}
-    non_mated_top = np.sort(top_score[~mated])[::-1]
-    tpir: dict[str, float | None] = {}
-    for fpir in fpirs:
-        allowed = int(np.floor(fpir * len(non_mated_top) + 1e-9))
-        if allowed < 1 or not mated.any():
-            tpir[f"{fpir:g}"] = None
-            continue
-        threshold = non_mated_top[allowed] if allowed < len(non_mated_top) else -np.inf
-        hits = (mated_rank == 1) & (mate_score[mated] > threshold)
-        tpir[f"{fpir:g}"] = float(hits.mean())
+    tpir = open_set_rates(mated_rank, mate_score[mated], top_score[~mated], fpirs)
     return OpenSetResult(gallery, int(mated.sum()), int((~mated).sum()), rank_rates, tpir)
