@@ -1,5 +1,6 @@
 """Recognizers on real LFW faces: unit norm, determinism, identity ranking, batch independence."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -266,3 +267,48 @@ def test_an_exported_recognizer_runs_as_onnx_file_like_its_source(faces, tmp_pat
     exported.write_bytes(bytes(data))
     with pytest.raises(ChecksumMismatchError):
         create(f"onnx:{exported}")
+
+
+def test_verify_result_is_its_decision_and_says_where_its_threshold_came_from(lfw_root, demo_crowd):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    same = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite")
+    other = facebench.verify(
+        bush[0], sorted((lfw_root / "Aaron_Eckhart").glob("*.jpg"))[0], recognizer="mobilefacenet_tflite"
+    )
+    assert bool(same) is True and bool(other) is False  # a tuple would always be truthy
+    assert same.calibrated_for_this_pipeline is True and "lfw, all 6,000 pairs" in same.threshold_source
+    assert same.notes == []
+    elsewhere = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", detector="yunet")
+    assert elsewhere.calibrated_for_this_pipeline is False
+    assert any("calibrated for another pipeline" in note for note in elsewhere.notes)
+    given = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", threshold=0.5)
+    assert (given.threshold_source, given.calibrated_for_this_pipeline) == ("given", None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        same.same = False  # type: ignore[misc]
+    crowd = facebench.verify(demo_crowd, bush[0], recognizer="mobilefacenet_tflite", threshold=0.3)
+    assert crowd.faces[0] > 1 and crowd.faces[1] == 1
+    assert f"the first image holds {crowd.faces[0]} faces" in crowd.notes[0]
+
+
+def test_cli_verify_takes_align_and_refine_and_reports_notes(lfw_root, demo_crowd):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    result = CliRunner().invoke(
+        app,
+        [
+            "verify",
+            str(demo_crowd),
+            str(bush[0]),
+            "-r",
+            "mobilefacenet_tflite",
+            "--refine",
+            "facemesh",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["faces"][0] > 1 and record["notes"] and record["calibrated_for_this_pipeline"] is False
+    plain = CliRunner().invoke(
+        app, ["verify", str(bush[0]), str(bush[1]), "-r", "mobilefacenet_tflite", "--align", "none"]
+    )
+    assert plain.exit_code == 0 and "threshold:" in plain.output

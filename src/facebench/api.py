@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,12 +37,43 @@ DEFAULT_DETECTOR = "retinaface_mnet025"
 DEFAULT_RECOGNIZER = "edgeface_xs_q"
 
 
-class VerifyResult(NamedTuple):
-    """Cosine similarity of the two faces, the threshold used, and the decision."""
+@dataclass(frozen=True)
+class VerifyResult:
+    """Cosine similarity of the two faces, the threshold used, and the decision.
+
+    ``bool(result)`` is the decision (``if facebench.verify(a, b):`` means "the same person").
+
+    Attributes:
+        threshold_source: where the threshold came from: the value passed, a trained model's
+            validation, or the LFW calibration and the pipeline it was measured for.
+        calibrated_for_this_pipeline: whether that calibration used this detector and alignment
+            (``None`` for a threshold passed in); a threshold belongs to a pipeline.
+        faces: faces found in each image; the best one (highest score) was compared.
+    """
 
     score: float
     threshold: float
     same: bool
+    threshold_source: str = "given"
+    calibrated_for_this_pipeline: bool | None = None
+    faces: tuple[int, int] = (1, 1)
+
+    def __bool__(self) -> bool:
+        return self.same
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def notes(self) -> list[str]:
+        """What a careful reader should know about this decision, one sentence each."""
+        notes = []
+        for label, count in zip(("first", "second"), self.faces, strict=True):
+            if count > 1:
+                notes.append(f"the {label} image holds {count} faces; the best-scoring one was compared")
+        if self.calibrated_for_this_pipeline is False:
+            notes.append(f"the threshold was calibrated for another pipeline ({self.threshold_source})")
+        return notes
 
 
 @lru_cache(maxsize=4)
@@ -84,8 +116,11 @@ def verify(
     recognizer: str = DEFAULT_RECOGNIZER,
     align: AlignMethod = "similarity",
     threshold: float | None = None,
+    refine: str | None = None,
 ) -> VerifyResult:
     """Whether the best face of each image shows the same person.
+
+    ``refine`` (``facemesh``, ``dlib5``) replaces the detector's landmarks before alignment.
 
     The default ``threshold`` is the recognizer's LFW-calibrated value (see
     `facebench.recognizers.thresholds`); for a trained ``ckpt:`` model, the threshold its
@@ -95,20 +130,35 @@ def verify(
         FacebenchError: an image has no face, or the recognizer has no calibrated threshold
             and none was given.
     """
+    source, matches = "given", None
     if threshold is None:
         calibrated = getattr(_recognizer(recognizer, False), "calibrated_threshold", None)
-        if calibrated is None and recognizer not in DEFAULT_THRESHOLDS:
+        if calibrated is not None:
+            threshold, source, matches = calibrated, "the trained model's validation", True
+        elif recognizer in DEFAULT_THRESHOLDS:
+            entry = DEFAULT_THRESHOLDS[recognizer]
+            threshold, source = entry.value, entry.provenance
+            # the engine of one detector (ONNX or PyTorch) moves its landmarks by rounding only
+            same_detector = entry.detector.partition("@")[0] == detector.partition("@")[0]
+            matches = same_detector and entry.align == align and not entry.flip and refine is None
+        else:
             raise FacebenchError(f"{recognizer} has no calibrated threshold yet; pass `threshold=`")
-        threshold = calibrated if calibrated is not None else DEFAULT_THRESHOLDS[recognizer].value
-    vectors = []
+    finder = _refined_detector(detector, refine)
+    vectors, counts = [], []
     for label, image in (("first", first), ("second", second)):
         rgb = load_image(image)
-        faces = _detector(detector).detect(rgb)
+        faces = finder.detect(rgb)
         if not faces:
             raise FacebenchError(f"no face found in the {label} image by {detector}")
+        counts.append(len(faces))
         vectors.append(_recognizer(recognizer, False).embed_faces(rgb, faces[:1], align)[0])
     score = float(vectors[0] @ vectors[1])
-    return VerifyResult(score, float(threshold), score >= threshold)
+    return VerifyResult(score, float(threshold), score >= threshold, source, matches, (counts[0], counts[1]))
+
+
+@lru_cache(maxsize=4)
+def _refined_detector(name: str, refine: str | None) -> Any:
+    return _detector(name) if refine is None else create_detector(name, refine=refine)
 
 
 def benchmark(

@@ -1085,22 +1085,37 @@ def verify_command(
     threshold: Annotated[
         float | None, typer.Option(help="Cosine threshold (default: LFW-calibrated).")
     ] = None,
+    align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
+    refine: Annotated[
+        str | None, typer.Option(help="Replace the detector's landmarks: facemesh or dlib5.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Do two images show the same person? Prints the score, threshold and decision."""
+    """Do two images show the same person? Prints the score, threshold, where the threshold came
+    from, and whether another face was in either image."""
     from facebench.api import verify
 
     try:
-        result = verify(first, second, detector=detector, recognizer=recognizer, threshold=threshold)
+        result = verify(
+            first,
+            second,
+            detector=detector,
+            recognizer=recognizer,
+            threshold=threshold,
+            align=align,  # type: ignore[arg-type]
+            refine=refine,
+        )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
     if as_json:
-        sys.stdout.write(
-            json.dumps({**result._asdict(), "detector": detector, "recognizer": recognizer}) + "\n"
-        )
+        record = {**result.to_dict(), "detector": detector, "recognizer": recognizer, "align": align}
+        sys.stdout.write(json.dumps({**record, "notes": result.notes}) + "\n")
     else:
-        verdict = "[green]same person[/]" if result.same else "[red]different people[/]"
+        verdict = "[green]same person[/]" if result else "[red]different people[/]"
         out.print(f"{verdict}: score {result.score:.4f} (threshold {result.threshold:.4f}, {recognizer})")
+        err.print(f"threshold: {result.threshold_source}", highlight=False, soft_wrap=True)
+        for note in result.notes:
+            err.print(f"[yellow]note[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 @app.command("export")
