@@ -132,3 +132,39 @@ def test_identification_on_a_pair_list_without_identities_is_refused(mini_lfw, t
         app, ["benchmark", "--dataset", f"csv:{pairs}", "--identification", "--out", str(tmp_path / "o")]
     )
     assert result.exit_code == 1 and "needs a dataset with identities" in result.output
+
+
+def test_scores_files_carry_paths_thresholds_and_decisions(mini_lfw, tmp_path):
+    import csv
+
+    from facebench.bench.results import load_results
+    from facebench.report import scores_file
+
+    out = tmp_path / "scores"
+    arguments = ["benchmark", "--dataset", "lfw", "--data-root", str(mini_lfw), "--detectors", "yunet"]
+    result = CliRunner().invoke(app, [*arguments, "--recognizers", "mobilefacenet_tflite", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    run = load_results(out).runs[0]
+    with scores_file(out, run.pipeline).open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "pair",
+        "fold",
+        "path1",
+        "path2",
+        "label",
+        "score",
+        "threshold",
+        "decision",
+        "correct",
+    ]
+    assert rows[0]["path1"].endswith("George_W_Bush_0001.jpg") and rows[0]["path2"].endswith(
+        "George_W_Bush_0002.jpg"
+    )
+    assert {r["threshold"] for r in rows} == {f"{run.fold_thresholds[0]:.6f}"}  # one fold: one threshold
+    for row in rows:
+        assert row["decision"] == ("same" if float(row["score"]) >= float(row["threshold"]) else "different")
+        assert row["correct"] == str(int((row["decision"] == "same") == (row["label"] == "1")))
+    assert np.mean([r["correct"] == "1" for r in rows]) == pytest.approx(run.accuracy_mean)
+    header = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert "no_face_policy" in header and not any("{" in column for column in header)

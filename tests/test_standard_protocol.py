@@ -155,6 +155,10 @@ def test_a_bin_built_from_lfw_scores_like_the_end_to_end_pipeline(lfw_root, tmp_
     standard = load_results(tmp_path / "std").runs[0]
     assert standard.pipeline == "lfw200.bin+standard+edgeface_xs_dequant@onnx" and standard.flip
     assert standard.pairs == 200 and len(standard.fold_accuracy) == 10
+    from facebench.report import scores_file
+
+    first_row = scores_file(tmp_path / "std", standard.pipeline).read_text().splitlines()[1].split(",")
+    assert first_row[2:4] == ["lfw200.bin#0", "lfw200.bin#1"] and first_row[7] in ("same", "different")
     from facebench.datasets.lfw import VerificationPairs
 
     # the end-to-end pipeline scored on the same 10 contiguous folds the .bin gets

@@ -838,7 +838,17 @@ def _benchmark_standard(
         result = run_standard_protocol(verification_set, out, recognizers=recognizers, threads=threads)
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
-    write_all(result, out)
+    from facebench.datasets.lfw import VerificationPairs
+
+    # the .bin's images have no paths: the scores file names them by their index in the file
+    count = len(verification_set)
+    pairs = VerificationPairs(
+        [Path(f"{verification_set.name}.bin#{2 * i}") for i in range(count)],
+        [Path(f"{verification_set.name}.bin#{2 * i + 1}") for i in range(count)],
+        verification_set.is_same,
+        verification_set.fold,
+    )
+    write_all(result, out, pairs=pairs)
     print((out / "README.md").read_text())
     err.print(f"results in {out}/", highlight=False)
 

@@ -194,6 +194,7 @@ def score(
         no_face_policy=policy.spec,
         rescued_images=rescued_images,
         rescued_pairs=rescued_pairs,
+        fold_thresholds=tuple(round(float(t), 6) for t in accuracy.fold_threshold),
         **({"failure_policy": _POLICY_TEXT[policy.kind]} if policy.kind != "fail" else {}),
         scores=scores.astype(np.float32),
     )

@@ -172,6 +172,8 @@ class PipelineResult:
     rescued_images: dict[str, int] = field(default_factory=dict)
     #: pairs holding at least one such image
     rescued_pairs: int = 0
+    #: each fold's decision threshold (chosen on the other folds), in fold order
+    fold_thresholds: tuple[float, ...] = ()
     #: per-pair similarity (NaN: a face is missing); kept in memory and in scores/, not in JSON
     scores: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -296,6 +298,7 @@ class PipelineResult:
         values.update(
             accuracy_ci95=tuple(record["accuracy_ci95"]),
             fold_accuracy=tuple(record["fold_accuracy"]),
+            fold_thresholds=tuple(record.get("fold_thresholds", ())),
             failures=Failures(**failures),
             detect_latency=StageLatency(**latency["detect"]),
             align_latency=StageLatency(**latency["align"]),
@@ -549,6 +552,8 @@ def flat_rows(runs: tuple[PipelineResult, ...]) -> list[dict[str, Any]]:
             flip=run.flip,
             degrade=run.degrade,
             restore=run.restore,
+            no_face_policy=run.no_face_policy,
+            rescued_pairs=run.rescued_pairs,
             pairs=run.pairs,
             detect_latency_source=run.detect_latency.source,
             embed_latency_source=run.embed_latency.source,

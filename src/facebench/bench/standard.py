@@ -198,5 +198,7 @@ def _score(
         },
         decisions=_pack(correct),
         failure_policy=STANDARD_FAILURE_POLICY,
+        # InsightFace thresholds are squared distances; as cosines (1 − d²/2) they compare like the rest
+        fold_thresholds=tuple(round(1 - float(t) / 2, 6) for t in accuracy.fold_threshold),
         scores=scores.astype(np.float32),
     )

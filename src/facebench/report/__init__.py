@@ -40,7 +40,7 @@ def write_all(
             if run.scores is not None and len(run.scores) == len(pairs):
                 path = scores_file(out, run.pipeline)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_scores(path, run, pairs.is_same, pairs.fold)
+                write_scores(path, run, pairs)
                 written.append(path)
     atomic_write_text(out / "results.json", result.to_json())
     with atomic_open(out / "errors.csv", "w", newline="") as handle:

@@ -11,6 +11,7 @@ import numpy as np
 
 from facebench.atomic import atomic_open
 from facebench.bench.results import METRICS, BenchmarkResult, Metric, PipelineResult, flat_rows
+from facebench.datasets.lfw import VerificationPairs
 
 __all__ = ["html_table", "markdown_report", "read_scores", "scores_file", "write_csv", "write_scores"]
 
@@ -20,13 +21,36 @@ def scores_file(out_dir: Path, pipeline_name: str) -> Path:
     return out_dir / "scores" / f"{re.sub(r'[^A-Za-z0-9_.+=@-]', '_', pipeline_name)}.csv"
 
 
-def write_scores(path: Path, run: PipelineResult, labels: np.ndarray, folds: np.ndarray) -> None:
+def write_scores(path: Path, run: PipelineResult, pairs: VerificationPairs) -> None:
+    """One row per pair: both image paths, the fold, the label, the score, the fold's threshold
+    (chosen on the other folds) and the decision it gives (``same``/``different``), and whether
+    that decision is right. A pair without a score (a face is missing) is decided ``different``."""
     assert run.scores is not None
+    folds = np.unique(pairs.fold).tolist()
+    threshold_of = dict(zip(folds, run.fold_thresholds, strict=False)) if run.fold_thresholds else {}
     with atomic_open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["pair", "fold", "label", "score"])
-        for index, (fold, same, value) in enumerate(zip(folds, labels, run.scores, strict=True)):
-            writer.writerow([index, int(fold), int(same), "" if np.isnan(value) else f"{value:.6f}"])
+        writer.writerow(
+            ["pair", "fold", "path1", "path2", "label", "score", "threshold", "decision", "correct"]
+        )
+        for index, (first, second, fold, same, value) in enumerate(
+            zip(pairs.first, pairs.second, pairs.fold, pairs.is_same, run.scores, strict=True)
+        ):
+            threshold = threshold_of.get(int(fold))
+            decided = None if threshold is None else bool(not np.isnan(value) and value >= threshold)
+            writer.writerow(
+                [
+                    index,
+                    int(fold),
+                    str(first),
+                    str(second),
+                    int(same),
+                    "" if np.isnan(value) else f"{value:.6f}",
+                    "" if threshold is None else f"{threshold:.6f}",
+                    "" if decided is None else ("same" if decided else "different"),
+                    "" if decided is None else int(decided == bool(same)),
+                ]
+            )
 
 
 def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
