@@ -105,13 +105,33 @@ def test_pairs_csv_runs_through_the_benchmark(lfw_root, tmp_path):
 def test_pairs_csv_errors_name_the_problem(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    with pytest.raises(FacebenchError, match="expected columns path1, path2, label, fold"):
+    with pytest.raises(FacebenchError, match=r"expected columns path1, path2, label \(and optionally fold\)"):
         load_pairs_csv(bad)
     bad.write_text("path1,path2,label,fold\nx.jpg,y.jpg,2,0\n")
     with pytest.raises(FacebenchError, match="label must be 0 or 1"):
         load_pairs_csv(bad)
     with pytest.raises(FacebenchError, match="Expected --dataset"):
         load_pair_dataset("megaface")
+
+
+def test_pairs_csv_without_folds_gets_stratified_ones_and_honours_a_root(tmp_path):
+    from facebench.datasets.pairs_csv import stratified_folds
+
+    # 4 same then 6 different pairs, 2 folds: same pairs 0-1 | 2-3, different 4-6 | 7-9
+    labels = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0], bool)
+    np.testing.assert_array_equal(stratified_folds(labels, 2), [0, 0, 1, 1, 0, 0, 0, 1, 1, 1])
+    assert stratified_folds(labels).max() == 3  # 10 asked, but only 4 same pairs: 4 folds
+    assert (stratified_folds(np.ones(5, bool)) == 0).all()  # one label only: one fold
+    listing = tmp_path / "lists" / "pairs.csv"
+    listing.parent.mkdir()
+    rows = "".join(f"p{i}a.jpg,p{i}b.jpg,{int(i < 12)}\n" for i in range(30))
+    listing.write_text("path1,path2,label\n" + rows)
+    pairs = load_pairs_csv(listing)
+    assert len(np.unique(pairs.fold)) == 10 and pairs.first[0] == tmp_path / "lists" / "p0a.jpg"
+    for fold in range(10):  # every fold holds both labels
+        assert set(pairs.is_same[pairs.fold == fold]) == {True, False}
+    rooted = load_pair_dataset(f"csv:{listing}", tmp_path / "images")
+    assert rooted.first[0] == tmp_path / "images" / "p0a.jpg"
 
 
 def test_identification_on_lfw_identity_folders(lfw_root, tmp_path):

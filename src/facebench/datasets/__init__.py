@@ -38,7 +38,7 @@ def load_pair_dataset(name: str, root: str | os.PathLike[str] | None = None) -> 
     if name in ("cfp_ff", "cfp_fp"):
         return load_cfp_pairs(root, "FF" if name == "cfp_ff" else "FP")
     if name.startswith("csv:"):
-        return load_pairs_csv(Path(name[4:]))
+        return load_pairs_csv(Path(name[4:]), root)
     raise FacebenchError(f"Expected --dataset to be one of {', '.join(PAIR_DATASETS)}, but got {name!r}")
 
 
