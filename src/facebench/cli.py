@@ -10,14 +10,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from facebench.atomic import atomic_open, check_writable_folder
@@ -333,18 +325,11 @@ def detect_command(
 
     results: list[dict[str, Any]] = []
     failures: list[tuple[Path, str]] = []
-    with Progress(
-        TextColumn("[bold]detect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=len(images) < 5,
-    ) as progress:
-        task = progress.add_task("detect", total=len(images))
+    from facebench.progress import progress
+
+    with progress("detect", len(images), show=len(images) >= 5) as reporter:
         for image_path in images:
-            progress.advance(task)
+            reporter.advance()
             try:
                 rgb = load_image(image_path)
                 faces = model.detect(rgb)
@@ -421,23 +406,16 @@ def _detect_to_folder(
     chosen = AnnotateOptions(
         wider=output_format == "wider", save_images=save_images, crops=crops, masks=masks
     )
-    with Progress(
-        TextColumn("[bold]detect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("detect", total=len(found.images))
+    from facebench.progress import progress
+
+    with progress("detect", len(found.images)) as reporter:
         summary = annotate(
             found.images,
             model,
             out_dir,
             chosen,
             problems=found.problems,
-            on_image=lambda: progress.advance(task),
+            on_image=reporter.advance,
         )
     for name, reason in summary.failures[len(found.problems) :]:
         _report_failure("failed", f"{name}: {reason}")

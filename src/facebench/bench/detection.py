@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from facebench.atomic import atomic_write_text
 from facebench.datasets.widerface import DIFFICULTIES, WiderFaceVal
@@ -16,6 +15,7 @@ from facebench.detectors import Detector
 from facebench.errors import ImageError
 from facebench.image import load_image
 from facebench.metrics.widerface import widerface_ap
+from facebench.progress import progress
 
 __all__ = ["evaluate_widerface", "write_submission_file"]
 
@@ -35,14 +35,7 @@ def evaluate_widerface(detector: Detector, dataset: WiderFaceVal, out_dir: Path)
     """
     detections, failed = [], []
     start = time.perf_counter()
-    with Progress(
-        TextColumn(f"[bold]WIDER FACE ({detector.name})"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("detect", total=len(dataset.images))
+    with progress(f"WIDER FACE ({detector.name})", len(dataset.images)) as reporter:
         for image in dataset.images:
             rows = np.zeros((0, 5))
             try:
@@ -55,7 +48,7 @@ def evaluate_widerface(detector: Detector, dataset: WiderFaceVal, out_dir: Path)
             write_submission_file(
                 out_dir / "detections" / image.event / f"{image.name}.txt", image.name, rows
             )
-            progress.advance(task)
+            reporter.advance()
     ap = {
         difficulty: round(
             widerface_ap(

@@ -21,14 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from facebench.bench.executor import Executor, ImageOutcome, LocalExecutor, WorkItem
 from facebench.bench.plan import DetectorJob, ModelPool, ModelSpec
@@ -37,6 +29,7 @@ from facebench.bench.results import StageLatency
 from facebench.bench.store import ResultStore, content_key
 from facebench.errors import ImageError
 from facebench.image import read_image_file
+from facebench.progress import progress
 from facebench.types import Face
 
 __all__ = [
@@ -150,18 +143,6 @@ def _decoded(rows: dict[str, bytes], decoder: Any) -> dict[str, Any]:
     return records
 
 
-def _progress(show: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not show,
-    )
-
-
 @dataclass
 class _JobState:
     """A job's store configurations, what the store already holds, and what is left to compute."""
@@ -240,8 +221,7 @@ def run_jobs(
     executor = executor or LocalExecutor(pool)
     states = [_prepare(job, keys, store, pool) for job in jobs]
     total = sum(len(state.items) for state in states)
-    with _progress(show_progress) as progress:
-        task = progress.add_task(" · ".join(_label(job) for job in jobs) or "stages", total=total)
+    with progress(" · ".join(_label(job) for job in jobs) or "stages", total, show=show_progress) as reporter:
         if hasattr(executor, "run_jobs"):
             stream = executor.run_jobs(jobs, [state.items for state in states])
         else:
@@ -253,7 +233,7 @@ def run_jobs(
         for index, outcome in stream:
             state = states[index]
             _store(outcome, store, state, environment)
-            progress.advance(task)
+            reporter.advance()
     store.commit()
     outputs = [_finish(state, keys) for state in states]
     if measure_latency:
