@@ -197,3 +197,27 @@ def test_template_names_select_similarity_alignment_onto_the_recognizers_own_tem
     )
     assert [run.pipeline for run in result.runs] == ["yunet+sphereface_112x96+mobilefacenet_tflite"]
     assert "trained on the sphereface_112x96 template" in result.skipped[0].reason
+
+
+def test_ctrl_c_says_what_was_kept_and_how_to_resume(tmp_path):
+    import signal
+
+    out = tmp_path / "interrupted"
+    command = [sys.executable, "-m", "facebench.cli", *ARGS, "--out", str(out)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline and not (out / "cache.sqlite").exists():
+        time.sleep(0.2)
+    time.sleep(3)  # into the run
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    text = stderr.decode()
+    if process.returncode == 0:  # finished before the signal: nothing to check on this machine
+        pytest.fail("the run finished in 3 s; interrupt earlier")
+    assert process.returncode == 130, text[-2000:]
+    assert f"the work finished so far is kept ({out}/cache.sqlite)" in text and "again to resume" in text
+    assert "Traceback" not in text
+    resumed = _run(out)
+    assert b"Traceback" not in resumed.stderr

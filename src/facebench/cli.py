@@ -1386,6 +1386,36 @@ def main() -> None:
     except MissingExtraError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        err.print(escape(_interrupted_message(sys.argv[1:])), highlight=False, soft_wrap=True)
+        sys.exit(130)
+    except SystemExit as exit_:
+        if exit_.code == 130:  # typer turns Ctrl-C into exit code 130
+            err.print(escape(_interrupted_message(sys.argv[1:])), highlight=False, soft_wrap=True)
+        raise
+
+
+#: commands whose finished work survives an interruption, and where it is kept
+_RESUMABLE = {
+    "benchmark": "cache.sqlite",
+    "eval-lfw": "cache.sqlite",
+    "eval-identification": "cache.sqlite",
+    "index": "cache/",
+    "detect": "detections.jsonl and the files written so far",
+    "train": "the last checkpoint",
+}
+
+
+def _interrupted_message(arguments: list[str]) -> str:
+    """What Ctrl-C kept, and how to go on: the same command resumes where it stopped."""
+    command = arguments[0] if arguments else ""
+    out = next((arguments[i + 1] for i, a in enumerate(arguments[:-1]) if a == "--out"), None)
+    kept = _RESUMABLE.get(command)
+    if kept is None:
+        return "interrupted"
+    where = f"{out}/{kept}" if out and command not in ("train",) else kept
+    again = "facebench " + " ".join(arguments)
+    return f"interrupted: the work finished so far is kept ({where}); run `{again}` again to resume"
 
 
 if __name__ == "__main__":
