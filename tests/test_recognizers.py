@@ -136,6 +136,17 @@ def test_cli_embed_verify_export(lfw_root, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert np.load(out).shape == (2, 128)
+    index = (tmp_path / "emb.csv").read_text().splitlines()
+    assert index[0] == "row,path,status" and index[1] == f"0,{bush[0]},ok" and len(index) == 3
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for image in bush[:2]:
+        (folder / image.name).symlink_to(image)
+    walked = runner.invoke(
+        app, ["embed", str(folder), "--out", str(tmp_path / "f.npy"), "-r", "mobilefacenet_casia"]
+    )
+    assert walked.exit_code == 0, walked.output
+    assert np.load(tmp_path / "f.npy").shape == (2, 128)  # a folder is walked
     result = runner.invoke(
         app,
         ["verify", str(bush[0]), str(bush[1]), "-r", "mobilefacenet_casia", "--threshold", "0.3", "--json"],

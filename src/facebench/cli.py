@@ -1015,19 +1015,26 @@ def eval_detection(
 def embed_command(
     images: Annotated[
         list[Path],
-        typer.Argument(help="Image files, or folders (walked recursively; needs --out).", readable=False),
+        typer.Argument(help="Image files, or folders (walked recursively).", readable=False),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the (N, D) float32 .npy.")] = Path(
-        "embeddings.npy"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="The (N, D) float32 .npy to write; OUT.csv beside it lists each row's image."
+        ),
+    ] = Path("embeddings.npy"),
     detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
     recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
     align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
     flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
 ) -> None:
-    """Embed the best face of each image into one .npy (a NaN row where no face was found)."""
+    """Embed the best face of each image into one .npy (a NaN row where no face was found), with
+    an index (``OUT.csv``: row, path, status) saying which image each row is."""
+    import csv
+
     import numpy as np
 
+    from facebench.annotate import find_images
     from facebench.detectors import create as create_detector
     from facebench.image import display_name, load_image
     from facebench.recognizers import create as create_recognizer
@@ -1040,9 +1047,15 @@ def embed_command(
         model = create_recognizer(recognizer, flip=flip)
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
-    rows, failures = [], 0
-    for path in images:
+    found = find_images(images)
+    for where, reason in found.problems:
+        _report_failure("skipped", f"{where}: {reason}")
+    if not found.images:
+        raise _fail("no images to embed in " + ", ".join(str(p) for p in images))
+    rows, statuses, failures = [], [], 0
+    for path in (image.path for image in found.images):
         row = np.full(model.embedding_dim, np.nan, np.float32)
+        status = "ok"
         try:
             rgb = load_image(path)
             faces = finder.detect(rgb)[:1]
@@ -1050,13 +1063,20 @@ def embed_command(
                 row = model.embed_faces(rgb, faces, align)[0]  # type: ignore[arg-type]
             else:
                 failures += 1
+                status = "no_face"
                 _report_failure("no face", f"in {display_name(path)}")
         except Exception as error:  # one bad image is counted and reported, never fatal
             failures += 1
+            status = f"error: {_per_image_error(path, error)}"
             _report_failure("skipped", _per_image_error(path, error))
         rows.append(row)
+        statuses.append((str(path), status))
     with atomic_open(out, "wb") as handle:
         np.save(handle, np.stack(rows))
+    with atomic_open(out.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "path", "status"])
+        writer.writerows([index, path, status] for index, (path, status) in enumerate(statuses))
     err.print(
         f"{len(rows)} embedding(s) of dim {model.embedding_dim} written to {out}; {failures} without a face"
     )
