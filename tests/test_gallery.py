@@ -216,7 +216,7 @@ def test_eval_identification_open_set_and_distractors_from_the_cli(lfw_root, lfw
         "-d",
         "yunet",
         "-r",
-        "mobilefacenet_tflite",
+        "mobilefacenet_tflite@litert",  # NAME@ENGINE, as everywhere
     ]
     result = CliRunner().invoke(
         app, [*arguments, "--open-set", "--distractors", str(embeddings), "--out", str(tmp_path / "o")]

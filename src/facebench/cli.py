@@ -737,6 +737,15 @@ def benchmark_command(
     err.print(f"results in {out}/: {', '.join(entries)}", highlight=False)
 
 
+def _build(kind: str, text: str) -> Any:
+    """A detector or recognizer named ``NAME`` or ``NAME@ENGINE``, weights read."""
+    from facebench.bench.plan import ModelSpec, parse_model_name
+    from facebench.loading import loaded
+
+    name, engine = parse_model_name(text)
+    return loaded(ModelSpec.of(kind, name, engine=engine).describe())  # type: ignore[arg-type]
+
+
 def _benchmark_ijb(
     dataset: str,
     data_root: Path | None,
@@ -924,10 +933,8 @@ def eval_identification(
     import numpy as np
 
     from facebench.datasets.identities import identity_folders, load_identity_folders
-    from facebench.detectors import create as create_detector
     from facebench.gallery import INDEX_KINDS
     from facebench.gallery.identification import run_identification
-    from facebench.recognizers import create as create_recognizer
 
     try:
         if index not in ("auto", *INDEX_KINDS):
@@ -948,8 +955,8 @@ def eval_identification(
                     raise FacebenchError(f"--distractors {distractors}: no images found")
         result = run_identification(
             data,
-            create_detector(detector),
-            create_recognizer(recognizer),
+            _build("detector", detector),
+            _build("recognizer", recognizer),
             align,
             out,
             non_mated=non_mated,
