@@ -168,3 +168,32 @@ def test_scores_files_carry_paths_thresholds_and_decisions(mini_lfw, tmp_path):
     assert np.mean([r["correct"] == "1" for r in rows]) == pytest.approx(run.accuracy_mean)
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert "no_face_policy" in header and not any("{" in column for column in header)
+
+
+def test_report_merges_runs_from_several_folders(mini_lfw, tmp_path):
+    from facebench.bench.results import load_results
+
+    base = [
+        "benchmark",
+        "--dataset",
+        "lfw",
+        "--data-root",
+        str(mini_lfw),
+        "--recognizers",
+        "mobilefacenet_tflite",
+    ]
+    for detector in ("yunet", "retinaface_mnet025"):
+        done = CliRunner().invoke(app, [*base, "--detectors", detector, "--out", str(tmp_path / detector)])
+        assert done.exit_code == 0, done.output
+    folders = [str(tmp_path / "yunet"), str(tmp_path / "retinaface_mnet025"), str(tmp_path / "yunet")]
+    merged = CliRunner().invoke(app, ["report", *folders, "--out", str(tmp_path / "merged")])
+    assert merged.exit_code == 0, merged.output
+    result = load_results(tmp_path / "merged")
+    assert sorted(r.detector for r in result.runs) == [
+        "retinaface_mnet025",
+        "yunet",
+    ]  # the repeat is kept once
+    assert len(result.comparisons) == 1 and (tmp_path / "merged" / "report.html").is_file()
+    assert len(list((tmp_path / "merged" / "scores").glob("*.csv"))) == 2
+    bad = CliRunner().invoke(app, ["report", str(tmp_path), "--out", str(tmp_path / "m2")])
+    assert bad.exit_code == 1 and "no results.json" in bad.output

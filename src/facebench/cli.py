@@ -1316,6 +1316,43 @@ def train_detector_command(
     _train(train_detector, DetectionConfig, config, set_values, stop_at)
 
 
+@app.command("report")
+def report_command(
+    folders: Annotated[list[Path], typer.Argument(help="Benchmark output folders (each with results.json).")],
+    out: Annotated[Path, typer.Option(help="Where the merged report goes.")] = Path("runs/report"),
+) -> None:
+    """Merge the results of several benchmark runs into one report (README.md, results.csv/json,
+    charts, report.html): a run of the same pipeline, configuration and pairs given twice is kept
+    once (the later folder's), and the McNemar tests are recomputed over every pair of runs."""
+    import shutil
+
+    from facebench.bench.results import load_results
+    from facebench.report import scores_file, write_all
+
+    try:
+        check_writable_folder(out, "--out")
+        merged = None
+        for folder in folders:
+            if not (folder / "results.json").is_file():
+                raise FacebenchError(f"{folder}: no results.json (not a benchmark output folder)")
+            result = load_results(folder)
+            merged = result if merged is None else merged.merge(result)
+            for run in result.runs:  # per-pair scores feed the charts and the paired tests' report
+                source = scores_file(folder, run.pipeline)
+                if source.is_file() and source.resolve() != scores_file(out, run.pipeline).resolve():
+                    scores_file(out, run.pipeline).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, scores_file(out, run.pipeline))
+        assert merged is not None
+        written = write_all(merged, out)
+    except (FacebenchError, ValueError, OSError, KeyError) as error:
+        raise _fail(str(error)) from None
+    print((out / "README.md").read_text())
+    err.print(
+        f"{len(merged.runs)} run(s) from {len(folders)} folder(s); {len(written)} file(s) in {out}/",
+        highlight=False,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # index (galleries)
 # ---------------------------------------------------------------------------------------------
