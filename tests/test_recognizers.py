@@ -323,3 +323,23 @@ def test_cli_verify_takes_align_and_refine_and_reports_notes(lfw_root, demo_crow
         app, ["verify", str(bush[0]), str(bush[1]), "-r", "mobilefacenet_tflite", "--align", "none"]
     )
     assert plain.exit_code == 0 and "threshold:" in plain.output
+
+
+def test_analyze_attaches_embeddings_and_takes_lists_and_folders(lfw_root, demo_crowd, tmp_path):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))[:2]
+    faces = facebench.analyze(demo_crowd, recognizer="mobilefacenet_tflite", detector="yunet")
+    assert len(faces) > 1 and all(isinstance(f, facebench.AnalyzedFace) for f in faces)
+    assert faces[0].score >= faces[1].score and faces[0].embedding.shape == (128,)
+    direct = facebench.embed(demo_crowd, recognizer="mobilefacenet_tflite", detector="yunet")
+    np.testing.assert_allclose(np.stack([f.embedding for f in faces]), direct, atol=1e-6)
+    folder = tmp_path / "people"
+    folder.mkdir()
+    for image in bush:
+        (folder / image.name).symlink_to(image)
+    per_image = facebench.analyze(folder, recognizer="mobilefacenet_tflite", detector="yunet")
+    assert len(per_image) == 2 and per_image[0][0].similarity(per_image[1][0]) > 0.3
+    listed = facebench.embed(list(bush), recognizer="mobilefacenet_tflite", detector="yunet")
+    assert len(listed) == 2 and listed[0].shape[1] == 128
+    other = facebench.analyze(bush[0], recognizer="edgeface_xs_dequant")[0]
+    with pytest.raises(FacebenchError, match="cannot compare"):
+        per_image[0][0].similarity(other)

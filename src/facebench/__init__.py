@@ -14,7 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from facebench.api import AnalyzedFace as AnalyzedFace
     from facebench.api import VerifyResult as VerifyResult
+    from facebench.api import analyze as analyze
     from facebench.api import benchmark as benchmark
     from facebench.api import embed as embed
     from facebench.api import load_results as load_results
@@ -40,7 +42,9 @@ __version__ = "0.1.0"
 
 #: public name → (module, attribute in it)
 _LAZY: dict[str, tuple[str, str]] = {
+    "AnalyzedFace": ("facebench.api", "AnalyzedFace"),
     "VerifyResult": ("facebench.api", "VerifyResult"),
+    "analyze": ("facebench.api", "analyze"),
     "benchmark": ("facebench.api", "benchmark"),
     "embed": ("facebench.api", "embed"),
     "load_results": ("facebench.api", "load_results"),

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DETECTOR",
     "DEFAULT_RECOGNIZER",
+    "AnalyzedFace",
     "VerifyResult",
+    "analyze",
     "benchmark",
     "embed",
     "load_results",
@@ -87,25 +89,104 @@ def _recognizer(name: str, flip: bool) -> Recognizer:
 
 
 def embed(
-    image: ImageInput,
+    image: ImageInput | Sequence[ImageInput],
     faces: list[Face] | None = None,
     *,
     detector: str = DEFAULT_DETECTOR,
     recognizer: str = DEFAULT_RECOGNIZER,
     align: AlignMethod = "similarity",
     flip: bool = False,
-) -> np.ndarray:
-    """L2-normalised embeddings ``(N, D)`` of the faces in ``image``, best detection first.
+) -> np.ndarray | list[np.ndarray]:
+    """L2-normalised embeddings ``(N, D)`` of the faces in ``image``, best detection first; a list
+    or a folder of images gives one such array per image, in order.
 
     Args:
-        faces: faces already detected in ``image``; detected with ``detector`` when omitted.
+        faces: faces already detected in ``image`` (one image only); detected with ``detector``
+            when omitted.
 
     Example:
         >>> vectors = embed("group.jpg", recognizer="mobilefacenet_casia")  # doctest: +SKIP
     """
-    rgb = load_image(image)
-    found = faces if faces is not None else _detector(detector).detect(rgb)
-    return _recognizer(recognizer, flip).embed_faces(rgb, found, align)
+    items, many = _inputs(image)
+    if faces is not None and many:
+        raise ValueError("`faces` belongs to one image; pass one image with it")
+    results = []
+    for item in items:
+        rgb = load_image(item)
+        found = faces if faces is not None else _detector(detector).detect(rgb)
+        results.append(_recognizer(recognizer, flip).embed_faces(rgb, found, align))
+    return results if many else results[0]
+
+
+@dataclass(frozen=True)
+class AnalyzedFace:
+    """A detected face with its embedding attached (InsightFace's ``FaceAnalysis.get`` result).
+
+    ``face`` is the detection (box, score, landmarks); ``embedding`` the L2-normalised vector of
+    the recognizer named in ``recognizer``.
+    """
+
+    face: Face
+    embedding: np.ndarray
+    recognizer: str
+
+    @property
+    def box(self) -> np.ndarray:
+        return self.face.box
+
+    @property
+    def score(self) -> float:
+        return self.face.score
+
+    @property
+    def landmarks(self) -> np.ndarray | None:
+        return self.face.landmarks
+
+    def similarity(self, other: AnalyzedFace) -> float:
+        """Cosine similarity with another face embedded by the same recognizer."""
+        if other.recognizer != self.recognizer:
+            raise FacebenchError(
+                f"cannot compare a {self.recognizer} embedding with a {other.recognizer} one"
+            )
+        return float(self.embedding @ other.embedding)
+
+
+def _inputs(images: ImageInput | Sequence[ImageInput] | os.PathLike[str]) -> tuple[list[Any], bool]:
+    """``(items, many)``: a folder is walked recursively, a list kept, one image wrapped."""
+    if isinstance(images, str | os.PathLike) and Path(images).is_dir():
+        from facebench.annotate import find_images
+
+        found = find_images([images])
+        return [image.path for image in found.images], True
+    if isinstance(images, list | tuple):
+        return list(images), True
+    return [images], False
+
+
+def analyze(
+    images: ImageInput | Sequence[ImageInput],
+    *,
+    detector: str = DEFAULT_DETECTOR,
+    recognizer: str = DEFAULT_RECOGNIZER,
+    align: AlignMethod = "similarity",
+) -> list[AnalyzedFace] | list[list[AnalyzedFace]]:
+    """Every face of an image with its embedding, best detection first; a list or a folder of
+    images gives one such list per image, in order (folders sorted, walked recursively).
+
+    Example:
+        >>> faces = facebench.analyze("group.jpg")  # doctest: +SKIP
+        >>> faces[0].similarity(faces[1])  # doctest: +SKIP
+    """
+    items, many = _inputs(images)
+    results = []
+    for item in items:
+        rgb = load_image(item)
+        found = _detector(detector).detect(rgb)
+        vectors: Any = _recognizer(recognizer, False).embed_faces(rgb, found, align) if found else []
+        results.append(
+            [AnalyzedFace(face, vector, recognizer) for face, vector in zip(found, vectors, strict=True)]
+        )
+    return results if many else results[0]
 
 
 def verify(
