@@ -74,7 +74,17 @@ def test_outputs_hold_every_required_field(clean_run):
     rows = list(csv.DictReader((clean_run / "results.csv").open()))
     assert len(rows) == 2 and "tar_at_far_0.001" in rows[0]
     scores = list(csv.DictReader((clean_run / "scores" / "yunet+similarity+mobilefacenet_tflite.csv").open()))
-    assert len(scores) == 600 and set(scores[0]) == {"pair", "fold", "label", "score"}
+    assert len(scores) == 600 and set(scores[0]) == {
+        "pair",
+        "fold",
+        "path1",
+        "path2",
+        "label",
+        "score",
+        "threshold",
+        "decision",
+        "correct",
+    }
     assert "McNemar" in (clean_run / "README.md").read_text()
 
 

@@ -130,6 +130,10 @@ def test_embed_cli_names_every_hostile_file_and_keeps_one_row_each(corpus, tmp_p
     assert embeddings.shape == (len(paths), 512)
     assert np.isnan(embeddings[: len(bad)]).all()
     assert np.isfinite(embeddings[len(bad)]).all()  # the face after all the bad files
+    with (tmp_path / "emb.csv").open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        index = list(csv.reader(handle))  # names with newlines in them are quoted
+    assert len(index) == len(paths) + 1 and index[len(bad) + 1][2] == "ok"  # a row per file, in order
+    assert [row[1] for row in index[1:]] == paths
 
 
 def test_benchmark_csv_with_hostile_files_finishes_and_names_each(corpus, tmp_path, lfw_root):

@@ -1054,13 +1054,21 @@ def embed_command(
         model = create_recognizer(recognizer, flip=flip)
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
-    found = find_images(images)
-    for where, reason in found.problems:
-        _report_failure("skipped", f"{where}: {reason}")
-    if not found.images:
+    # a file named on the command line always gets its row (NaN when it cannot be embedded); a
+    # folder contributes the images found in it
+    inputs: list[Path] = []
+    for given in images:
+        found = find_images([given]) if given.is_dir() else None
+        if found is not None and found.images:
+            for where, reason in found.problems:
+                _report_failure("skipped", f"{where}: {reason}")
+            inputs += [image.path for image in found.images]
+        else:  # a file, or a folder without images: its own row, its reason reported below
+            inputs.append(given)
+    if not inputs:
         raise _fail("no images to embed in " + ", ".join(str(p) for p in images))
     rows, statuses, failures = [], [], 0
-    for path in (image.path for image in found.images):
+    for path in inputs:
         row = np.full(model.embedding_dim, np.nan, np.float32)
         status = "ok"
         try:
@@ -1080,7 +1088,8 @@ def embed_command(
         statuses.append((str(path), status))
     with atomic_open(out, "wb") as handle:
         np.save(handle, np.stack(rows))
-    with atomic_open(out.with_suffix(".csv"), "w", newline="") as handle:
+    # surrogateescape: a file name that is not valid UTF-8 is written back as the bytes it has
+    with atomic_open(out.with_suffix(".csv"), "w", newline="", errors="surrogateescape") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "path", "status"])
         writer.writerows([index, path, status] for index, (path, status) in enumerate(statuses))
