@@ -35,6 +35,12 @@ def main() -> None:
     parser.add_argument("--recognizers", default="edgeface_xs_dequant@onnx,mobilefacenet_tflite")
     parser.add_argument("--factors", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--method", default="bicubic", choices=["bicubic", "area"], help="how lowres shrinks")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        help="restorer families to run (none bicubic fsrcnn espcn lapsrn realesrgan)",
+    )
     parser.add_argument("--folds", default=None, help="0-based folds, comma-separated (a quick look)")
     parser.add_argument("--out", type=Path, default=Path("runs/superres"))
     args = parser.parse_args()
@@ -62,7 +68,7 @@ def main() -> None:
             recognizers=recognizers,
             align=("similarity",),
             degrade=f"lowres:{factor}:{args.method}",
-            restore=RESTORERS[factor],
+            restore=tuple(r for r in RESTORERS[factor] if args.only is None or r.split("_x")[0] in args.only),
             measure_cost=False,
             show_progress=False,
         )
