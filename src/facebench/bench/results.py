@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from facebench.metrics.identification import rank_rate
+
 __all__ = [
     "METRICS",
     "BenchmarkResult",
@@ -109,7 +111,7 @@ class Identification:
 
     @property
     def rank5(self) -> float | None:
-        return self.cmc[4] if len(self.cmc) >= 5 else None
+        return rank_rate(self.cmc, 5)
 
 
 def _pack(correct: np.ndarray) -> str:

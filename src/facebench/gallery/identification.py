@@ -21,7 +21,7 @@ from facebench.atomic import atomic_write_text
 from facebench.bench.stages import embed_images
 from facebench.datasets.identities import IdentificationSet
 from facebench.gallery.gallery import Gallery
-from facebench.metrics.identification import open_set_rates
+from facebench.metrics.identification import open_set_rates, rank_rate
 
 __all__ = ["DISTRACTOR", "IdentificationResult", "run_identification"]
 
@@ -51,11 +51,11 @@ class IdentificationResult:
 
     @property
     def rank5(self) -> float | None:
-        return self.cmc[4] if len(self.cmc) >= 5 else None
+        return rank_rate(self.cmc, 5)
 
     @property
     def rank10(self) -> float | None:
-        return self.cmc[9] if len(self.cmc) >= 10 else None
+        return rank_rate(self.cmc, 10)
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)

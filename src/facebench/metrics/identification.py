@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cmc_curve", "open_set_rates"]
+__all__ = ["cmc_curve", "open_set_rates", "rank_rate"]
 
 
 def cmc_curve(
@@ -53,3 +53,8 @@ def open_set_rates(
             ((np.asarray(mated_rank) == 1) & (np.asarray(mated_score) > threshold)).mean()
         )
     return rates
+
+
+def rank_rate(cmc: Sequence[float], k: int) -> float | None:
+    """The rank-``k`` identification rate read off a CMC (``None`` when it stops before ``k``)."""
+    return float(cmc[k - 1]) if len(cmc) >= k else None
