@@ -24,6 +24,7 @@ from facebench.bench.no_face import NoFacePolicy
 from facebench.bench.plan import EmbedSpec, GridPlan, ModelPool, ModelSpec, PlannedPipeline, plan_grid
 from facebench.bench.records import FaceSource, Status
 from facebench.bench.results import (
+    NO_LATENCY,
     BenchmarkResult,
     Failures,
     Identification,
@@ -31,7 +32,6 @@ from facebench.bench.results import (
     ModelCost,
     PipelineResult,
     SkippedPipeline,
-    StageLatency,
     _pack,
     compare,
 )
@@ -57,7 +57,6 @@ DEFAULT_GRID: dict[str, tuple[str, ...]] = {
     "align": ("similarity",),
 }
 
-_NO_LATENCY = StageLatency(None, None, 0, 1, "none", "", None)
 _POLICY_TEXT = {
     "center": "an image without a detected face is embedded from its central crop (no landmarks); "
     "a pair still missing a face has no score and is decided 'different'",
@@ -182,9 +181,9 @@ def score(
         success_rate=round(found / len(images), 6),
         failed_pairs=int(np.isnan(scores).sum()),
         failures=_failures(output, planned.embed, images),
-        detect_latency=output.detect_latency or _NO_LATENCY,
-        embed_latency=output.embed_latency[planned.embed] if output.embed_latency else _NO_LATENCY,
-        align_latency=output.align_latency[planned.embed] if output.align_latency else _NO_LATENCY,
+        detect_latency=output.detect_latency or NO_LATENCY,
+        embed_latency=output.embed_latency[planned.embed] if output.embed_latency else NO_LATENCY,
+        align_latency=output.align_latency[planned.embed] if output.align_latency else NO_LATENCY,
         detector_cost=costs.get(detector_spec),
         recognizer_cost=costs.get(embed_spec.recognizer),
         seconds=round(seconds, 2),

@@ -22,6 +22,7 @@ from facebench.metrics.identification import rank_rate
 
 __all__ = [
     "METRICS",
+    "NO_LATENCY",
     "BenchmarkResult",
     "Comparison",
     "Failures",
@@ -60,6 +61,10 @@ class StageLatency:
     source: str
     environment: str
     measured_at: str | None
+
+
+#: a stage that was not timed (outputs read from the store, or a stage the protocol does not have)
+NO_LATENCY = StageLatency(None, None, 0, 1, "none", "", None)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,15 @@ from facebench.align import get_template
 from facebench.align.transform import similarity_transform
 from facebench.bench.environment import environment, environment_fingerprint
 from facebench.bench.plan import ModelPool, ModelSpec, parse_model_name
-from facebench.bench.results import BenchmarkResult, Failures, PipelineResult, StageLatency, _pack, compare
+from facebench.bench.results import (
+    NO_LATENCY,
+    BenchmarkResult,
+    Failures,
+    PipelineResult,
+    StageLatency,
+    _pack,
+    compare,
+)
 from facebench.bench.store import ResultStore
 from facebench.datasets.insightface_bin import BinVerificationSet
 from facebench.errors import FacebenchError
@@ -38,7 +46,6 @@ __all__ = ["STANDARD_FAILURE_POLICY", "run_standard_protocol"]
 #: the template InsightFace's ``.bin`` faces are aligned to
 BIN_TEMPLATE = "arcface_112"
 STANDARD_FAILURE_POLICY = "pre-aligned faces: every image is embedded (no detection, nothing can be missed)"
-_NO_LATENCY = StageLatency(None, None, 0, 1, "none", "", None)
 #: bumped when this module's way of computing embeddings changes (stored ones are then recomputed)
 CODE_VERSION = 1
 
@@ -114,7 +121,7 @@ def run_standard_protocol(
             stored = store.get_many("standard", config, ["embeddings"]).get("embeddings")
             started = time.perf_counter()
             if stored is not None:
-                embeddings, latency = np.load(io.BytesIO(stored)), _NO_LATENCY
+                embeddings, latency = np.load(io.BytesIO(stored)), NO_LATENCY
             else:
                 faces = _faces(dataset) if faces is None else faces
                 embeddings, per_face_ms = _embed(pool.get(spec), faces)
@@ -185,9 +192,9 @@ def _score(
         success_rate=1.0,
         failed_pairs=0,
         failures=Failures(),
-        detect_latency=_NO_LATENCY,
+        detect_latency=NO_LATENCY,
         embed_latency=latency,
-        align_latency=_NO_LATENCY,
+        align_latency=NO_LATENCY,
         detector_cost=None,
         recognizer_cost=None,
         seconds=round(seconds, 2),
