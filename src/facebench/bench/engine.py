@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from facebench.bench.environment import environment, environment_fingerprint
+from facebench.bench.environment import environment, environment_fingerprint, provenance
 from facebench.bench.executor import Executor, LocalExecutor
 from facebench.bench.no_face import NoFacePolicy
 from facebench.bench.plan import EmbedSpec, GridPlan, ModelPool, ModelSpec, PlannedPipeline, plan_grid
@@ -412,6 +412,7 @@ def run_benchmark(
             failures.setdefault((path, reason), ImageFailure(display_name(path), "error", reason))
     env = environment(threads)
     env["fingerprint"] = fingerprint
+    env.update(provenance())
     env["grid_digest"] = config_digest({"plan": [p.pipeline.name for p in plan.pipelines]})
     runs_tuple = tuple(runs)
     return BenchmarkResult(

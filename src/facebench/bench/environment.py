@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_name", "environment", "environment_fingerprint"]
+__all__ = ["cpu_name", "environment", "environment_fingerprint", "provenance"]
 
 
 def cpu_name() -> str:
@@ -61,4 +61,45 @@ def environment(threads: int | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,
+    }
+
+
+def source_commit() -> str | None:
+    """The git commit facebench runs from (``+dirty`` with uncommitted changes), or ``None`` for an
+    installed wheel, which has no repository around it."""
+    import subprocess
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(package), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(package), "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+dirty" if dirty else commit or None
+
+
+def provenance() -> dict[str, Any]:
+    """What a report says a run came from: facebench's version, its commit and when it ran (UTC).
+    Kept out of `environment_fingerprint`: a commit changes no latency by itself."""
+    from datetime import UTC, datetime
+
+    from facebench import __version__
+
+    return {
+        "facebench": __version__,
+        "commit": source_commit(),
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

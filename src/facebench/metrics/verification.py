@@ -9,9 +9,12 @@ import numpy as np
 __all__ = [
     "INSIGHTFACE_THRESHOLDS",
     "KFoldResult",
+    "OperatingPoint",
     "best_threshold",
+    "far_threshold",
     "insightface_kfold_accuracy",
     "kfold_accuracy",
+    "operating_points",
 ]
 
 
@@ -113,3 +116,98 @@ def insightface_kfold_accuracy(
         accuracies.append(float(correct[best, test].mean()))
         thresholds.append(float(INSIGHTFACE_THRESHOLDS[best]))
     return KFoldResult(np.asarray(accuracies), np.asarray(thresholds))
+
+
+def far_threshold(scores: np.ndarray, is_same: np.ndarray, far: float) -> float | None:
+    """The lowest threshold whose false-accept rate on these pairs is at most ``far``.
+
+    With ``n`` impostor pairs, at most ``floor(far * n)`` may score at or above it, so the
+    threshold sits just above the impostor score ranked one past that allowance (ties stay
+    rejected together). ``None`` when ``far * n < 1``: the impostors cannot express that rate,
+    and a threshold "for" it would only be the highest impostor score.
+    """
+    scores = _missing_as_different(scores)
+    impostor_scores = np.sort(scores[~np.asarray(is_same, bool)])[::-1]
+    allowed = int(np.floor(far * len(impostor_scores) + 1e-9))
+    if far <= 0 or allowed < 1:
+        return None
+    if allowed >= len(impostor_scores):
+        return -np.inf
+    return float(np.nextafter(impostor_scores[allowed], np.inf))
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """A threshold for a target FAR chosen on the other folds, and what it gives on each held-out fold.
+
+    Attributes:
+        target_far: the false-accept rate asked for.
+        fold_thresholds: per fold, the threshold chosen on the other folds (``None``: not measurable there).
+        tar, far: true and false accept rates of the held-out folds pooled (``None``: not measurable).
+        true_accepts, genuine, false_accepts, impostors: the counts behind them.
+        single_fold: only one fold: the threshold was chosen on the very pairs it is tested on.
+    """
+
+    target_far: float
+    fold_thresholds: tuple[float | None, ...]
+    tar: float | None
+    far: float | None
+    true_accepts: int
+    genuine: int
+    false_accepts: int
+    impostors: int
+    single_fold: bool
+
+    @property
+    def measurable(self) -> bool:
+        return self.tar is not None
+
+    @property
+    def threshold(self) -> float | None:
+        """The mean of the fold thresholds: the value to deploy (``None`` when not measurable)."""
+        known = [t for t in self.fold_thresholds if t is not None and np.isfinite(t)]
+        return float(np.mean(known)) if known and len(known) == len(self.fold_thresholds) else None
+
+
+def operating_points(
+    scores: np.ndarray, is_same: np.ndarray, folds: np.ndarray, fars: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
+) -> tuple[OperatingPoint, ...]:
+    """For each target FAR: per fold, the `far_threshold` of the other folds' pairs, applied to that
+    fold; the held-out decisions pooled over folds give the TAR and FAR a deployment would see.
+
+    A NaN score (a face was not found) is rejected at every threshold. A target is not measurable
+    when any fold's training impostors cannot express it (``far * n < 1``).
+    """
+    clean = _missing_as_different(scores)
+    is_same = np.asarray(is_same, bool)
+    folds = np.asarray(folds)
+    distinct = np.unique(folds)
+    points = []
+    for target in fars:
+        thresholds: list[float | None] = []
+        accepted = np.zeros(len(clean), bool)
+        for fold in distinct:
+            test = folds == fold
+            train = ~test if len(distinct) > 1 else test
+            threshold = far_threshold(clean[train], is_same[train], target)
+            thresholds.append(threshold)
+            if threshold is not None:
+                accepted[test] = clean[test] >= threshold
+        genuine, impostors = int(is_same.sum()), int((~is_same).sum())
+        true_accepts = int((accepted & is_same).sum())
+        false_accepts = int((accepted & ~is_same).sum())
+        measurable = all(t is not None for t in thresholds) and genuine > 0 and impostors > 0
+        points.append(
+            OperatingPoint(
+                target,
+                tuple(thresholds),
+                true_accepts / genuine if measurable else None,
+                false_accepts / impostors if measurable else None,
+                true_accepts,
+                genuine,
+                false_accepts,
+                impostors,
+                len(distinct) == 1,
+            )
+        )
+    return tuple(points)
