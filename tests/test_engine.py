@@ -147,44 +147,122 @@ def test_a_killed_run_resumes_to_the_same_numbers(clean_run, tmp_path):
     assert _metrics(out) == _metrics(clean_run)
 
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=8000",
-]
-
-
-def test_report_and_charts_render_in_headless_chromium(clean_run, tmp_path):
-    import re
+def _chromium_driver(tmp_path):
+    """Debian's chromium driven by its chromedriver through selenium (the README's setup installs all three)."""
     import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    driver_path = shutil.which("chromedriver")
+    assert driver_path, (
+        "Debian's chromium-driver is required for this test (the README's setup command installs it)"
+    )
+    options = Options()
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,2000",
+    ):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def test_report_renders_and_responds_in_real_chromium(clean_run, tmp_path):
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     for name in ("accuracy_vs_latency.png", "roc.png", "eer.png", "success_rate.png", "memory.png"):
         assert (clean_run / "charts" / name).stat().st_size > 5_000
     assert (clean_run / "aligned_examples" / "yunet.png").stat().st_size > 5_000
     report = clean_run / "report.html"
     page = report.read_text()
-    assert not re.search(r"<script[^>]+src=", page), "the report must not load scripts from elsewhere"
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is required for this test (the README's setup command installs it)"
-    result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    assert not re.search(r"<(script|img|link)[^>]+(src|href)=\"?(https?:|//)", page), (
+        "the report loads nothing from elsewhere"
     )
-    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == [], console
-    assert result.stdout.count("main-svg") >= 2, "plotly did not draw its figures"
-    assert "yunet+similarity+mobilefacenet_tflite" in result.stdout
+    driver = _chromium_driver(tmp_path)
+    try:
+        driver.get(report.as_uri())
+        WebDriverWait(driver, 90).until(
+            lambda d: (
+                d.execute_script("return document.body.dataset.charts") == "ready"
+                or d.find_element(By.ID, "charts-status").text
+            )
+        )
+        assert driver.find_element(By.ID, "charts-status").text == ""
+        assert driver.execute_script("return document.querySelectorAll('.main-svg').length") >= 4
+        # the decision section answers the questions, with the paired test behind each
+        recommendations = driver.find_element(By.ID, "recommendations").text
+        assert "most accurate" in recommendations and "McNemar" in recommendations
+        assert "ship at FAR 0.001" in recommendations
+        assert "single fold" in driver.find_element(By.ID, "warnings").text  # this run scores one fold
+
+        # sorting: a click on the accuracy header orders the rows by it
+        headers = driver.find_elements(By.CSS_SELECTOR, "#pipelines th")
+        column = next(i for i, h in enumerate(headers) if h.text.startswith("accuracy"))
+
+        def accuracy_column():
+            rows = driver.find_elements(By.CSS_SELECTOR, "#pipelines tbody tr")
+            return [
+                float(r.find_elements(By.TAG_NAME, "td")[column].get_attribute("data-value")) for r in rows
+            ]
+
+        headers[column].click()
+        assert accuracy_column() == sorted(accuracy_column())
+        headers[column].click()
+        assert accuracy_column() == sorted(accuracy_column(), reverse=True)
+
+        # filtering hides the rows that do not match
+        driver.find_element(By.ID, "filter").send_keys("+none+")
+        visible = [
+            r for r in driver.find_elements(By.CSS_SELECTOR, "#pipelines tbody tr") if r.is_displayed()
+        ]
+        assert [r.find_element(By.TAG_NAME, "td").text for r in visible] == [
+            "yunet+none+mobilefacenet_tflite"
+        ]
+
+        # the metric selector and the trade-off axes change what is drawn
+        def bar_values():
+            return driver.execute_script("return Array.from(document.getElementById('bars').data[0].x)")
+
+        before = bar_values()
+        Select(driver.find_element(By.ID, "metric")).select_by_value("eer")
+        assert bar_values() != before
+        assert "EER" in driver.execute_script("return document.getElementById('bars').layout.title.text")
+        Select(driver.find_element(By.ID, "y-axis")).select_by_value("eer")
+        Select(driver.find_element(By.ID, "x-axis")).select_by_value("size_mb")
+        title = driver.execute_script("return document.getElementById('tradeoff').layout.title.text")
+        assert "EER" in title and "size" in title
+
+        # error analysis: aligned thumbnails load; another pipeline shows its own pairs
+        images = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.evidence img')).map(i => [i.naturalWidth, i.alt])"
+        )
+        assert len(images) >= 2 * 2 * 2 * 4 and all(width > 40 for width, _ in images), images[:4]
+        assert all(alt.endswith(".jpg") for _, alt in images)
+        shown = [e for e in driver.find_elements(By.CSS_SELECTOR, ".evidence") if e.is_displayed()]
+        assert len(shown) == 1
+        chooser = Select(driver.find_element(By.ID, "evidence-pipeline"))
+        chooser.select_by_index(1)
+        now = [e for e in driver.find_elements(By.CSS_SELECTOR, ".evidence") if e.is_displayed()]
+        assert len(now) == 1 and now[0].get_attribute("data-pipeline") != shown[0].get_attribute(
+            "data-pipeline"
+        )
+
+        assert "p=" in driver.find_element(By.ID, "mcnemar").text
+        assert "commit" in driver.find_element(By.ID, "environment").text
+        console = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+        assert console == [], console
+    finally:
+        driver.quit()
+    assert report.stat().st_size < 2_500_000  # plotly.js (gzip-packed) is ~1.96 MB of it
 
 
 def test_template_names_select_similarity_alignment_onto_the_recognizers_own_template(tmp_path):
@@ -231,3 +309,26 @@ def test_ctrl_c_says_what_was_kept_and_how_to_resume(tmp_path):
     assert "Traceback" not in text
     resumed = _run(out)
     assert b"Traceback" not in resumed.stderr
+
+
+def test_recommendations_answer_with_the_paired_test_and_a_usable_threshold(clean_run):
+    from facebench.bench.results import load_results
+    from facebench.report import scores_file
+    from facebench.report.analysis import read_pair_scores, recommendations, warnings
+
+    result = load_results(clean_run)
+    scores = {run.pipeline: read_pair_scores(scores_file(clean_run, run.pipeline)) for run in result.runs}
+    answers = {r.question: r for r in recommendations(result, scores, far=1e-2)}
+    best = max(result.runs, key=lambda r: r.accuracy_mean)
+    assert answers["most accurate"].pipeline == best.pipeline
+    assert answers["most accurate"].significant is True  # similarity beats no alignment on these pairs
+    ship = answers["ship at FAR 0.01"]
+    (point,) = scores[ship.pipeline].operating_points((1e-2,))
+    pairs = scores[ship.pipeline]
+    accepted = np.nan_to_num(pairs.scores, nan=-np.inf) >= point.threshold
+    assert (accepted & ~pairs.is_same).sum() <= 0.01 * pairs.impostors  # one fold: the test pairs themselves
+    assert f"{point.threshold:.4f}" in ship.text and "ms per image" in ship.text
+    # 300 impostors cannot measure 1e-3, and the report says so instead of inventing a threshold
+    (unmeasurable,) = [r for r in recommendations(result, scores) if r.question.startswith("ship")]
+    assert unmeasurable.pipeline is None and "not measurable" in unmeasurable.text
+    assert any("single fold" in w for w in warnings(result, scores))

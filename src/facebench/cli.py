@@ -1352,7 +1352,7 @@ def report_command(
                     scores_file(out, run.pipeline).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, scores_file(out, run.pipeline))
         assert merged is not None
-        written = write_all(merged, out)
+        written = write_all(merged, out, store_folders=list(folders))
     except (FacebenchError, ValueError, OSError, KeyError) as error:
         raise _fail(str(error)) from None
     print((out / "README.md").read_text())

@@ -413,6 +413,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("align_ms_p50", "align p50", "ms", False, ".3g", summary=False),
     Metric("embed_ms_p50", "embed p50", "ms/face", False, ".3g"),
     Metric("embed_ms_p95", "embed p95", "ms/face", False, ".3g", summary=False),
+    Metric("total_ms_p50", "detect+align+embed p50", "ms", False, ".3g", summary=False),
     Metric("images_per_s", "throughput", "images/s", True, ".1f", summary=False),
     Metric("embed_faces_per_s_best", "embed best batch", "faces/s", True, ".0f", summary=False),
     Metric("peak_rss_mb", "peak RSS", "MB", False, ".0f"),

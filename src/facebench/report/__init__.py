@@ -25,13 +25,15 @@ def write_all(
     pairs: VerificationPairs | None = None,
     examples: bool = False,
     charts: bool = True,
+    store_folders: list[Path] | None = None,
 ) -> list[Path]:
     """Write results.json, results.csv, errors.csv, scores/, README.md, charts/ and report.html.
 
     ``pairs`` (the pairs the runs were scored on) lets per-pair scores be written; a run whose
     scores are not in memory (loaded from results.json) keeps its scores file. With
     ``examples``, aligned example sheets of the first readable images (faces from the run's
-    store) go to aligned_examples/.
+    store) go to aligned_examples/. ``store_folders``: the benchmark folders whose stores hold the
+    faces the report's error analysis shows (default: the result's own folder).
     """
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "results.json", out / "errors.csv", out / "README.md"]
@@ -63,7 +65,7 @@ def write_all(
     elif charts and have_scores and len(have_scores) == len(result.runs):
         records = [run.to_record() for run in result.runs]
         written += write_charts(records, out)
-        written.append(write_html_report(result, out))
+        written.append(write_html_report(result, out, store_folders))
     if examples and pairs is not None:
         from facebench.report.examples import write_aligned_examples
 

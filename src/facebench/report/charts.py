@@ -64,15 +64,19 @@ def write_charts(runs: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     plt.close(figure)
 
     figure, axis = plt.subplots(figsize=(8, 6))
+    lowest = 0.0
     for name in names:
         scores, same = read_scores(scores_file(out_dir, name))
         fpr, tpr, _ = roc_curve(scores, same)
-        axis.plot(np.maximum(fpr, 1e-5), tpr, label=name, linewidth=1.2)
+        measurable = 1.0 / max(int((~same).sum()), 1)  # no smaller FAR exists with this many impostors
+        lowest = max(lowest, measurable)
+        keep = fpr >= measurable
+        axis.plot(fpr[keep], tpr[keep], label=name, linewidth=1.2)
     axis.set_xscale("log")
-    axis.set_xlim(1e-4, 1)
+    axis.set_xlim(lowest, 1)
     axis.set_xlabel("false accept rate")
     axis.set_ylabel("true accept rate")
-    axis.set_title("ROC")
+    axis.set_title(f"ROC (FAR below 1/impostors = {lowest:.1g} cannot be measured)")
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()

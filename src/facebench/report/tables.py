@@ -150,8 +150,8 @@ def markdown_report(result: BenchmarkResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(runs: tuple[PipelineResult, ...]) -> str:
-    """Every column of `METRICS`, sortable (each cell carries its raw value)."""
+def html_table(runs: tuple[PipelineResult, ...], table_id: str = "pipelines") -> str:
+    """Every column of `METRICS`, with units; each cell carries its raw value for sorting."""
     columns = columns_for(runs)
     head = "".join(
         f'<th title="{"higher is better" if m.higher_is_better else "lower is better" if m.higher_is_better is False else ""}">'
@@ -166,4 +166,4 @@ def html_table(runs: tuple[PipelineResult, ...]) -> str:
             raw = "" if value is None else value
             cells.append(f'<td data-value="{html.escape(str(raw))}">{html.escape(metric.text(run))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
