@@ -55,10 +55,10 @@ def write_scores(path: Path, run: PipelineResult, pairs: VerificationPairs) -> N
 
 def read_scores(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(scores, is_same) from a scores/<pipeline>.csv file (empty score means no face: NaN)."""
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    scores = np.array([float(r["score"]) if r["score"] else np.nan for r in rows])
-    return scores, np.array([r["label"] == "1" for r in rows])
+    from facebench.report.analysis import read_pair_scores
+
+    pairs = read_pair_scores(path)
+    return pairs.scores, pairs.is_same
 
 
 def write_csv(result: BenchmarkResult, path: Path) -> None:
