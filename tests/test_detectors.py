@@ -32,6 +32,10 @@ def test_unknown_detector_suggests_a_name():
         create("yunte")
 
 
+#: detectors that take over half a second an LFW image on this CPU (dlib's CNN)
+_SLOW_ON_CPU = ("dlib_mmod",)
+
+
 @pytest.mark.parametrize("name", ALL_DETECTORS)
 def test_lfw_faces_are_found_with_landmarks_in_the_fixed_order(detectors, lfw_sample, name):
     """≥97% found; eye order and nose-below-eyes on ≥97%; nose between the eyes on ≥95%.
@@ -40,6 +44,8 @@ def test_lfw_faces_are_found_with_landmarks_in_the_fixed_order(detectors, lfw_sa
     the eye span without any landmark being out of order.
     """
     detector = detectors[name]
+    if name in _SLOW_ON_CPU:  # half the sample keeps CI in its budget; the bounds are the same
+        lfw_sample = lfw_sample[::2]
     found, marked, eye_order, nose_below, nose_between = 0, 0, 0, 0, 0
     for path in lfw_sample:
         faces = detector.detect(path)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from facebench.detectors import create as create_detector
 from facebench.errors import FacebenchError
 from facebench.image import load_image
 from facebench.recognizers import create, list_recognizers
+from facebench.report.analysis import read_pair_scores
 
 ALL_RECOGNIZERS = list_recognizers()
 
@@ -127,6 +129,53 @@ def test_top_level_embed_and_verify(lfw_root):
         facebench.verify(np.zeros((100, 100, 3), np.uint8), bush[0], threshold=0.3)
 
 
+def test_cli_embed_keeps_each_image_best_face_and_reruns_from_its_cache(demo_crowd, tmp_path):
+    from facebench.detectors import create as create_detector
+    from facebench.image import load_image
+
+    runner = CliRunner()
+    out = tmp_path / "crowd.npy"
+    arguments = ["embed", str(demo_crowd), "--out", str(out), "-d", "yunet", "-r", "mobilefacenet_casia"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    faces = create_detector("yunet").detect(load_image(demo_crowd))
+    assert len(faces) > 5
+    best = max(faces, key=lambda face: face.score)
+    row = np.load(out)[0]
+    assert float(row @ facebench.embed(demo_crowd, [best], recognizer="mobilefacenet_casia")[0]) > 0.999
+    others = facebench.embed(
+        demo_crowd, [f for f in faces if f is not best], recognizer="mobilefacenet_casia"
+    )
+    assert (others @ row).max() < 0.9  # any other face of the crowd gives another row
+    assert (tmp_path / "crowd.cache" / "cache.sqlite").is_file()
+    from facebench.bench import executor as engine
+
+    calls = []
+    original = engine.LocalExecutor.run_jobs
+
+    def counting(self, jobs, items):
+        calls.append(sum(len(i) for i in items))
+        return original(self, jobs, items)
+
+    engine.LocalExecutor.run_jobs = counting
+    try:
+        again = runner.invoke(
+            app,
+            [
+                *arguments[:3],
+                str(tmp_path / "again.npy"),
+                *arguments[4:],
+                "--cache",
+                str(tmp_path / "crowd.cache"),
+            ],
+        )
+    finally:
+        engine.LocalExecutor.run_jobs = original
+    assert again.exit_code == 0, again.output
+    assert calls == [0]  # every row came from the cache
+    np.testing.assert_array_equal(np.load(tmp_path / "again.npy"), np.load(out))
+
+
 def test_cli_embed_verify_export(lfw_root, tmp_path):
     runner = CliRunner()
     bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
@@ -179,6 +228,11 @@ def test_every_recognizer_has_a_threshold_written_by_its_eval_lfw_command():
     for name, threshold in DEFAULT_THRESHOLDS.items():
         assert threshold.command.startswith("facebench eval-lfw ") and f"-r {name}" in threshold.command
         assert threshold.command.endswith("--write-threshold") and threshold.pairs == 6000
+        # the default pipeline's own calibration, at every FAR 3,000 impostors can express
+        assert threshold.detector == facebench.DEFAULT_DETECTOR and threshold.align == "similarity"
+        assert list(threshold.far) == ["1e-1", "1e-2", "1e-3"]
+        at = [threshold.at_far(far) for far in (1e-1, 1e-2, 1e-3)]
+        assert at == sorted(at), f"{name}: a lower FAR needs a higher threshold"
 
 
 def test_eval_lfw_write_threshold_sets_what_verify_decides_with(tmp_path, lfw_root, monkeypatch):
@@ -199,6 +253,12 @@ def test_eval_lfw_write_threshold_sets_what_verify_decides_with(tmp_path, lfw_ro
     written = DEFAULT_THRESHOLDS["mobilefacenet_tflite"]
     assert written.value == pytest.approx(run["threshold_all_pairs"], abs=1e-6) != packaged.value
     assert (written.detector, written.pairs, written.align) == ("yunet", 20, "similarity")
+    # 10 impostors express FAR 1e-1 (one may pass), nothing lower: the threshold sits just above
+    # the second-highest impostor score, so exactly one impostor is accepted
+    scores = read_pair_scores(tmp_path / "out" / "scores" / "yunet+similarity+mobilefacenet_tflite.csv")
+    impostors = np.sort(scores.scores[~scores.is_same])[::-1]
+    assert list(written.far) == ["1e-1"] and impostors[1] < written.at_far(0.1) <= impostors[1] + 2e-6
+    assert int((impostors >= written.at_far(0.1)).sum()) == 1
     assert DEFAULT_THRESHOLDS["edgeface_xs_q"] == json_entry(
         PACKAGE_THRESHOLDS, "edgeface_xs_q"
     )  # others kept
@@ -206,6 +266,17 @@ def test_eval_lfw_write_threshold_sets_what_verify_decides_with(tmp_path, lfw_ro
     bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
     decided = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", detector="yunet")
     assert decided.threshold == written.value and decided.same == (decided.score >= written.value)
+    strict = CliRunner().invoke(
+        app,
+        ["verify", str(bush[0]), str(bush[1]), "-d", "yunet", "-r", "mobilefacenet_tflite", "--far", "0.1"],
+    )
+    assert strict.exit_code == 0, strict.output
+    assert f"threshold {written.at_far(0.1):.4f}" in strict.stdout and "FAR 0.1 on lfw" in strict.output
+    unmeasured = CliRunner().invoke(
+        app, ["verify", str(bush[0]), str(bush[1]), "-r", "mobilefacenet_tflite", "--far", "1e-3"]
+    )
+    assert unmeasured.exit_code == 1 and "no threshold calibrated for FAR 0.001" in unmeasured.output
+    assert "calibrated FARs: 1e-1" in unmeasured.output and "Traceback" not in unmeasured.output
 
 
 def json_entry(path, name):
@@ -343,3 +414,105 @@ def test_analyze_attaches_embeddings_and_takes_lists_and_folders(lfw_root, demo_
     other = facebench.analyze(bush[0], recognizer="edgeface_xs_dequant")[0]
     with pytest.raises(FacebenchError, match="cannot compare"):
         per_image[0][0].similarity(other)
+
+
+def test_verify_at_a_target_far_uses_that_calibration(lfw_root):
+    from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
+
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))
+    entry = DEFAULT_THRESHOLDS["mobilefacenet_tflite"]
+    strict = facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", far=1e-3)
+    assert strict.threshold == entry.at_far(1e-3) and strict.threshold_source.startswith("FAR 0.001 on lfw")
+    assert strict.calibrated_for_this_pipeline is True and strict.same == (strict.score >= strict.threshold)
+    with pytest.raises(FacebenchError, match="not both"):
+        facebench.verify(bush[0], bush[1], threshold=0.3, far=1e-3)
+    with pytest.raises(
+        FacebenchError, match=re.escape("no threshold calibrated for FAR 0.0001; calibrated FARs: 1e-1")
+    ):
+        facebench.verify(bush[0], bush[1], recognizer="mobilefacenet_tflite", far=1e-4)
+
+
+def test_verify_takes_lists_and_folders_and_reports_a_faceless_image_without_stopping(lfw_root, tmp_path):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))[:3]
+    other = sorted((lfw_root / "Aaron_Eckhart").glob("*.jpg"))[0]
+    folder = tmp_path / "probes"
+    folder.mkdir()
+    for image in (*bush[1:], other):
+        (folder / image.name).symlink_to(image)
+    blank = np.zeros((120, 120, 3), np.uint8)
+    options = {"recognizer": "mobilefacenet_tflite", "threshold": 0.3}
+    one_to_many = facebench.verify(bush[0], folder, **options)
+    singles = [facebench.verify(bush[0], image, **options) for image in sorted(folder.iterdir())]
+    assert isinstance(one_to_many, list) and [r.score for r in one_to_many] == pytest.approx(
+        [r.score for r in singles], abs=1e-6
+    )
+    assert [bool(r) for r in one_to_many] == [False, True, True]  # sorted: Eckhart, then two Bush photos
+    paired = facebench.verify([bush[0], blank, bush[1]], [bush[1], bush[2], other], **options)
+    assert [r.error is None for r in paired] == [True, False, True]
+    assert paired[1].same is False and np.isnan(paired[1].score) and "no face found" in paired[1].notes[0]
+    assert paired[0].score == pytest.approx(singles[1].score, abs=1e-6)  # bush[0] vs bush[1]
+    with pytest.raises(FacebenchError, match="cannot pair 2 first images with 3"):
+        facebench.verify([bush[0], bush[1]], [bush[0], bush[1], other], **options)
+
+    result = CliRunner().invoke(
+        app,
+        ["verify", str(bush[0]), str(folder), "-r", "mobilefacenet_tflite", "--threshold", "0.3", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["second"] for r in records] == [str(p) for p in sorted(folder.iterdir())]
+    assert [r["same"] for r in records] == [False, True, True]
+
+
+def test_detect_takes_lists_folders_and_arrays_with_the_default_detector(lfw_root, tmp_path):
+    bush = sorted((lfw_root / "George_W_Bush").glob("*.jpg"))[:2]
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for image in bush:
+        (folder / image.name).symlink_to(image)
+    one = facebench.detect(bush[0])
+    assert one and one[0].detector == facebench.DEFAULT_DETECTOR
+    from_array = facebench.detect(load_image(bush[0]))
+    np.testing.assert_allclose(from_array[0].box, one[0].box, atol=1e-3)
+    listed, walked = facebench.detect(list(bush)), facebench.detect(folder)
+    assert len(listed) == len(walked) == 2 and all(len(faces) >= 1 for faces in walked)
+    np.testing.assert_allclose(walked[0][0].box, one[0].box, atol=1e-3)
+
+
+def test_one_default_detector_everywhere():
+    """Every command and call that detects without being told how uses the same detector (the one
+    the default thresholds were calibrated with), and every single-image embedder the same recognizer."""
+    import inspect
+
+    import typer.main
+
+    from facebench.api import analyze, embed, verify
+    from facebench.defaults import DEFAULT_DETECTOR, DEFAULT_RECOGNIZER
+    from facebench.gallery import Gallery
+    from facebench.train.recognition import DataConfig, ValidationConfig
+
+    command = typer.main.get_command(app)
+    defaults: dict[str, object] = {}
+
+    def walk(group, prefix=""):
+        for name, sub in getattr(group, "commands", {}).items():
+            walk(sub, f"{prefix}{name} ")
+        for parameter in getattr(group, "params", []):
+            if parameter.name in ("detector", "recognizer") and not parameter.required:
+                defaults[f"{prefix}--{parameter.name}"] = parameter.default
+
+    walk(command)
+    detector_defaults = {k: v for k, v in defaults.items() if k.endswith("--detector")}
+    assert len(detector_defaults) >= 6, (
+        defaults
+    )  # detect, eval-lfw, eval-identification, embed, verify, index build
+    assert set(detector_defaults.values()) == {DEFAULT_DETECTOR}, detector_defaults
+    recognizer_defaults = {
+        k: v for k, v in defaults.items() if k.endswith("--recognizer") and "index" not in k
+    }
+    assert set(recognizer_defaults.values()) == {DEFAULT_RECOGNIZER}, recognizer_defaults
+    for function in (facebench.detect, embed, verify, analyze):
+        assert inspect.signature(function).parameters["detector"].default == DEFAULT_DETECTOR
+    assert Gallery().detector == DEFAULT_DETECTOR
+    for config in (DataConfig, ValidationConfig):
+        assert {f.name: f.default for f in dataclasses.fields(config)}["detector"] == DEFAULT_DETECTOR

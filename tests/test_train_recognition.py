@@ -389,7 +389,7 @@ def test_bf16_with_accumulation_adaface_focal_and_tensorboard(tmp_path, lfw_root
         optim__accumulate=2,
         optim__batch_size=8,
         head={"type": "adaface", "loss": "focal", "gamma": 2.0},
-        model={"backbone": "ir_se_18"},
+        model={"backbone": "ir_18"},
     )
     summary = train_recognition(config)
     assert summary["finished"]

@@ -18,11 +18,13 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from facebench.api import VerifyResult as VerifyResult
     from facebench.api import analyze as analyze
     from facebench.api import benchmark as benchmark
+    from facebench.api import detect as detect
     from facebench.api import embed as embed
     from facebench.api import load_results as load_results
     from facebench.api import verify as verify
+    from facebench.defaults import DEFAULT_DETECTOR as DEFAULT_DETECTOR
+    from facebench.defaults import DEFAULT_RECOGNIZER as DEFAULT_RECOGNIZER
     from facebench.detectors import create as create_detector  # noqa: F401
-    from facebench.detectors import detect as detect
     from facebench.detectors import list_detectors as list_detectors
     from facebench.errors import ChecksumMismatchError as ChecksumMismatchError
     from facebench.errors import DownloadError as DownloadError
@@ -42,6 +44,8 @@ __version__ = "0.1.0"
 
 #: public name → (module, attribute in it)
 _LAZY: dict[str, tuple[str, str]] = {
+    "DEFAULT_DETECTOR": ("facebench.defaults", "DEFAULT_DETECTOR"),
+    "DEFAULT_RECOGNIZER": ("facebench.defaults", "DEFAULT_RECOGNIZER"),
     "AnalyzedFace": ("facebench.api", "AnalyzedFace"),
     "VerifyResult": ("facebench.api", "VerifyResult"),
     "analyze": ("facebench.api", "analyze"),
@@ -50,7 +54,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_results": ("facebench.api", "load_results"),
     "verify": ("facebench.api", "verify"),
     "create_detector": ("facebench.detectors", "create"),
-    "detect": ("facebench.detectors", "detect"),
+    "detect": ("facebench.api", "detect"),
     "list_detectors": ("facebench.detectors", "list_detectors"),
     "ChecksumMismatchError": ("facebench.errors", "ChecksumMismatchError"),
     "DownloadError": ("facebench.errors", "DownloadError"),

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from facebench.align import AlignMethod
+from facebench.detectors import DEFAULT_DETECTOR
 from facebench.detectors import create as create_detector
+from facebench.detectors import detect as detect_one
 from facebench.errors import FacebenchError
 from facebench.image import ImageInput, load_image
-from facebench.recognizers import Recognizer
+from facebench.recognizers import DEFAULT_RECOGNIZER, Recognizer
 from facebench.recognizers import create as create_recognizer
 from facebench.recognizers.thresholds import DEFAULT_THRESHOLDS
 from facebench.types import Face
@@ -30,13 +32,11 @@ __all__ = [
     "VerifyResult",
     "analyze",
     "benchmark",
+    "detect",
     "embed",
     "load_results",
     "verify",
 ]
-
-DEFAULT_DETECTOR = "retinaface_mnet025"
-DEFAULT_RECOGNIZER = "edgeface_xs_q"
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class VerifyResult:
         calibrated_for_this_pipeline: whether that calibration used this detector and alignment
             (``None`` for a threshold passed in); a threshold belongs to a pipeline.
         faces: faces found in each image; the best one (highest score) was compared.
+        error: in a list of results, why this pair has no score (``score`` NaN, ``same`` False).
     """
 
     score: float
@@ -59,6 +60,8 @@ class VerifyResult:
     threshold_source: str = "given"
     calibrated_for_this_pipeline: bool | None = None
     faces: tuple[int, int] = (1, 1)
+    #: why no score (a list of pairs only: a single pair raises instead), e.g. no face found
+    error: str | None = None
 
     def __bool__(self) -> bool:
         return self.same
@@ -69,7 +72,7 @@ class VerifyResult:
     @property
     def notes(self) -> list[str]:
         """What a careful reader should know about this decision, one sentence each."""
-        notes = []
+        notes = [] if self.error is None else [f"no decision: {self.error}"]
         for label, count in zip(("first", "second"), self.faces, strict=True):
             if count > 1:
                 notes.append(f"the {label} image holds {count} faces; the best-scoring one was compared")
@@ -86,6 +89,21 @@ def _detector(name: str) -> Any:
 @lru_cache(maxsize=4)
 def _recognizer(name: str, flip: bool) -> Recognizer:
     return create_recognizer(name, flip=flip)
+
+
+def detect(
+    image: ImageInput | Sequence[ImageInput], detector: str = DEFAULT_DETECTOR, **options: Any
+) -> list[Face] | list[list[Face]]:
+    """Faces in an image, best score first; a list or a folder of images gives one list per
+    image, in order (folders sorted, walked recursively). ``options`` go to the detector
+    (``score_threshold``, ``max_faces``, ``input_size`` …); the detector is kept for later calls.
+
+    Example:
+        >>> faces = facebench.detect("group.jpg", score_threshold=0.7)  # doctest: +SKIP
+    """
+    items, many = _inputs(image)
+    found = [detect_one(item, detector, **options) for item in items]
+    return found if many else found[0]
 
 
 def embed(
@@ -190,51 +208,112 @@ def analyze(
 
 
 def verify(
-    first: ImageInput,
-    second: ImageInput,
+    first: ImageInput | Sequence[ImageInput],
+    second: ImageInput | Sequence[ImageInput],
     *,
     detector: str = DEFAULT_DETECTOR,
     recognizer: str = DEFAULT_RECOGNIZER,
     align: AlignMethod = "similarity",
     threshold: float | None = None,
+    far: float | None = None,
     refine: str | None = None,
-) -> VerifyResult:
+) -> VerifyResult | list[VerifyResult]:
     """Whether the best face of each image shows the same person.
+
+    Either side may be a list or a folder: two of them are compared pair by pair (same length),
+    one image against many is compared with each; a list of results comes back, in order, and
+    every image is embedded once.
 
     ``refine`` (``facemesh``, ``dlib5``) replaces the detector's landmarks before alignment.
 
     The default ``threshold`` is the recognizer's LFW-calibrated value (see
-    `facebench.recognizers.thresholds`); for a trained ``ckpt:`` model, the threshold its
-    validation measured (all validation pairs), stored in the model file.
+    `facebench.recognizers.thresholds`): the one of best accuracy, or with ``far`` (1e-1, 1e-2,
+    1e-3) the lowest whose false-accept rate on LFW's impostor pairs is at most ``far``. For a
+    trained ``ckpt:`` model, the threshold its validation measured (all validation pairs), stored
+    in the model file.
+
+    Example:
+        >>> facebench.verify("a.jpg", "b.jpg", far=1e-3).same  # doctest: +SKIP
 
     Raises:
-        FacebenchError: an image has no face, or the recognizer has no calibrated threshold
-            and none was given.
+        FacebenchError: an image has no face, the recognizer has no calibrated threshold (at
+            ``far``) and none was given, both ``threshold`` and ``far`` were given, or two lists
+            differ in length.
     """
-    source, matches = "given", None
-    if threshold is None:
-        calibrated = getattr(_recognizer(recognizer, False), "calibrated_threshold", None)
-        if calibrated is not None:
-            threshold, source, matches = calibrated, "the trained model's validation", True
-        elif recognizer in DEFAULT_THRESHOLDS:
-            entry = DEFAULT_THRESHOLDS[recognizer]
-            threshold, source = entry.value, entry.provenance
-            # the engine of one detector (ONNX or PyTorch) moves its landmarks by rounding only
-            same_detector = entry.detector.partition("@")[0] == detector.partition("@")[0]
-            matches = same_detector and entry.align == align and not entry.flip and refine is None
-        else:
-            raise FacebenchError(f"{recognizer} has no calibrated threshold yet; pass `threshold=`")
+    threshold, source, matches = _verify_threshold(recognizer, detector, align, threshold, far, refine)
+    firsts, many_first = _inputs(first)
+    seconds, many_second = _inputs(second)
+    if many_first and many_second and len(firsts) != len(seconds):
+        raise FacebenchError(f"cannot pair {len(firsts)} first images with {len(seconds)} second ones")
+    if not many_first:
+        firsts = firsts * len(seconds)
+    if not many_second:
+        seconds = seconds * len(firsts)
     finder = _refined_detector(detector, refine)
-    vectors, counts = [], []
-    for label, image in (("first", first), ("second", second)):
-        rgb = load_image(image)
-        faces = finder.detect(rgb)
-        if not faces:
-            raise FacebenchError(f"no face found in the {label} image by {detector}")
-        counts.append(len(faces))
-        vectors.append(_recognizer(recognizer, False).embed_faces(rgb, faces[:1], align)[0])
-    score = float(vectors[0] @ vectors[1])
-    return VerifyResult(score, float(threshold), score >= threshold, source, matches, (counts[0], counts[1]))
+    model = _recognizer(recognizer, False)
+    # by identity: the one image compared with many is embedded once
+    embedded: dict[int, tuple[np.ndarray, int] | str] = {}
+
+    def best_face(image: Any, label: str) -> tuple[np.ndarray, int] | str:
+        """The best face's embedding and the face count, or why there is none."""
+        key = id(image)
+        if key not in embedded:
+            name = f" {image}" if isinstance(image, str | os.PathLike) else ""
+            try:
+                rgb = load_image(image)
+            except FacebenchError as error:
+                embedded[key] = str(error)
+                return embedded[key]
+            faces = finder.detect(rgb)
+            embedded[key] = (
+                (model.embed_faces(rgb, faces[:1], align)[0], len(faces))
+                if faces
+                else f"no face found in the {label} image{name} by {detector}"
+            )
+        return embedded[key]
+
+    results = []
+    for one, other in zip(firsts, seconds, strict=True):
+        a, b = best_face(one, "first"), best_face(other, "second")
+        if isinstance(a, str) or isinstance(b, str):
+            problem = a if isinstance(a, str) else str(b)
+            if not (many_first or many_second):
+                raise FacebenchError(problem)
+            # one bad image among many is a result with its cause, never the end of the batch
+            counts = (0 if isinstance(a, str) else a[1], 0 if isinstance(b, str) else b[1])
+            results.append(VerifyResult(float("nan"), threshold, False, source, matches, counts, problem))
+            continue
+        score = float(a[0] @ b[0])
+        results.append(VerifyResult(score, threshold, score >= threshold, source, matches, (a[1], b[1])))
+    return results if many_first or many_second else results[0]
+
+
+def _verify_threshold(
+    recognizer: str,
+    detector: str,
+    align: str,
+    threshold: float | None,
+    far: float | None,
+    refine: str | None,
+) -> tuple[float, str, bool | None]:
+    """``(threshold, where it came from, whether its calibration used this pipeline)``."""
+    if threshold is not None and far is not None:
+        raise FacebenchError("give a threshold or a target FAR, not both")
+    if threshold is not None:
+        return float(threshold), "given", None
+    calibrated = getattr(_recognizer(recognizer, False), "calibrated_threshold", None)
+    if calibrated is not None and far is None:
+        return float(calibrated), "the trained model's validation", True
+    if recognizer not in DEFAULT_THRESHOLDS:
+        wanted = "threshold" if far is None else f"threshold for FAR {far:g}"
+        raise FacebenchError(f"{recognizer} has no calibrated {wanted}; pass `threshold=`")
+    entry = DEFAULT_THRESHOLDS[recognizer]
+    # the engine of one detector (ONNX or PyTorch) moves its landmarks by rounding only
+    same_detector = entry.detector.partition("@")[0] == detector.partition("@")[0]
+    matches = same_detector and entry.align == align and not entry.flip and refine is None
+    if far is None:
+        return entry.value, entry.provenance, matches
+    return entry.at_far(far), f"FAR {far:g} on {entry.provenance}", matches
 
 
 @lru_cache(maxsize=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from facebench.atomic import atomic_open, check_writable_folder
+from facebench.defaults import DEFAULT_DETECTOR, DEFAULT_RECOGNIZER, GALLERY_RECOGNIZER
 from facebench.errors import FacebenchError, ImageError
 
 __all__ = ["app", "main"]
@@ -22,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: wraps to any width, never truncates an option's text
 )
 models_app = typer.Typer(help="The model store: list, verify and locate weight files.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -223,7 +226,7 @@ def detect_command(
         typer.Option(
             "--detector", "-d", help="Detector name (see `facebench detectors`), or `all` for a sheet."
         ),
-    ] = "yunet",
+    ] = DEFAULT_DETECTOR,
     refine: Annotated[
         str | None, typer.Option("--refine", help="Landmark refiner: facemesh, dlib5, or none.")
     ] = None,
@@ -449,8 +452,10 @@ def _check_save_target(save: Path, *, as_folder: bool) -> None:
 
 @app.command("eval-lfw")
 def eval_lfw(
-    detector: Annotated[str, typer.Option("--detector", "-d", help="Detector name.")] = "retinaface_mnet025",
-    recognizer: Annotated[str, typer.Option("--recognizer", "-r", help="Recognizer name.")] = "edgeface_xs_q",
+    detector: Annotated[str, typer.Option("--detector", "-d", help="Detector name.")] = DEFAULT_DETECTOR,
+    recognizer: Annotated[
+        str, typer.Option("--recognizer", "-r", help="Recognizer name.")
+    ] = DEFAULT_RECOGNIZER,
     align: Annotated[str, typer.Option(help="Alignment: similarity, none or eyes.")] = "similarity",
     flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
     normalize: Annotated[
@@ -532,16 +537,25 @@ def eval_lfw(
             )
     _report_image_failures(result)
     if write_threshold:
-        _write_threshold(record, recognizer, detector, align, flip, engine)
+        _write_threshold(record, pairs.is_same, recognizer, detector, align, flip, engine)
 
 
 def _write_threshold(
-    record: Any, recognizer: str, detector: str, align: str, flip: bool, engine: str | None
+    record: Any,
+    is_same: Any,
+    recognizer: str,
+    detector: str,
+    align: str,
+    flip: bool,
+    engine: str | None,
 ) -> None:
     from datetime import date
 
     import facebench
-    from facebench.recognizers.thresholds import Threshold, write_threshold
+    from facebench.metrics.verification import far_threshold
+    from facebench.recognizers.thresholds import CALIBRATED_FARS, Threshold, far_key, write_threshold
+
+    at_far = {far_key(far): far_threshold(record.scores, is_same, far) for far in CALIBRATED_FARS}
 
     name = recognizer.partition("@")[0]
     command = f"facebench eval-lfw -d {detector} -r {recognizer} --align {align}" + (
@@ -558,9 +572,16 @@ def _write_threshold(
         measured=date.today().isoformat(),
         facebench_version=facebench.__version__,
         command=command,
+        # rounded up, so the rounding never admits an impostor the exact threshold rejected
+        far={
+            key: math.ceil(value * 1e6) / 1e6
+            for key, value in at_far.items()
+            if value is not None and math.isfinite(value)
+        },
     )
     path = write_threshold(name, threshold)
-    print(f"default threshold of {name} is now {threshold.value} (written to {path})")
+    by_far = ", ".join(f"{value} at FAR {key}" for key, value in threshold.far.items())
+    print(f"default threshold of {name} is now {threshold.value}; {by_far} (written to {path})")
 
 
 def _previous_results(out: Path) -> Any:
@@ -585,6 +606,38 @@ def _report_image_failures(result: Any) -> None:
 
 def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else default
+
+
+_EXECUTOR_OPTION = typer.Option(
+    "--executor", help="local (this process) or ray (Ray Data actor pools; pip install 'facebench[ray]')."
+)
+_RAY_ADDRESS_OPTION = typer.Option(
+    "--ray-address",
+    help="With --executor ray: auto or ray://HOST:PORT to join a cluster (default: start one here).",
+)
+_RAY_ACTORS_OPTION = typer.Option("--ray-actors", help="Actors in the pool (default: CPUs / CPUs per actor).")
+_RAY_CPUS_OPTION = typer.Option("--ray-cpus-per-actor", help="CPUs (and inference threads) per actor.")
+_RAY_BATCH_OPTION = typer.Option("--ray-batch-size", help="Images per actor call.")
+_RAY_STORE_OPTION = typer.Option("--ray-object-store-mb", help="Object store bound (MB).")
+
+
+def _executor(
+    kind: str, address: str | None, actors: int | None, cpus: int, batch: int, store_mb: int
+) -> Any:
+    """The executor ``--executor`` names (``None``: the local default)."""
+    if kind == "local":
+        if address is not None:
+            raise FacebenchError("--ray-address needs --executor ray")
+        return None
+    if kind != "ray":
+        raise FacebenchError(f"Expected --executor to be local or ray, but got {kind!r}")
+    from facebench.bench.ray_executor import RayExecutor
+    from facebench.extras import require
+
+    require("ray.data", "--executor ray")  # a missing extra is named before any work
+    return RayExecutor(
+        address, actors=actors, cpus_per_actor=cpus, batch_size=batch, object_store_mb=store_mb
+    )
 
 
 @app.command("benchmark")
@@ -659,6 +712,12 @@ def benchmark_command(
     out: Annotated[Path, typer.Option(help="Output folder (results, caches, report).")] = Path(
         "runs/benchmark"
     ),
+    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
+    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
+    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
+    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
+    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
+    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
 ) -> None:
     """Measure a detector × alignment × recognizer grid: accuracy next to cost.
 
@@ -673,6 +732,10 @@ def benchmark_command(
     detector_names = _names(detectors, DEFAULT_GRID["detectors"])
     recognizer_names = _names(recognizers, DEFAULT_GRID["recognizers"])
     align_names = _names(align, DEFAULT_GRID["align"])
+    if executor != "local" and (
+        dataset in ("ijbb", "ijbc") or protocol == "standard" or dataset.startswith("bin:")
+    ):
+        raise _fail(f"--executor {executor} runs the end-to-end protocol; {dataset} runs in this process")
     if dataset in ("ijbb", "ijbc"):
         _benchmark_ijb(
             dataset,
@@ -699,6 +762,9 @@ def benchmark_command(
         _check_names(detector_names, recognizer_names, align_names, degradations, threads, restorers)
         _check_no_face_policy(on_no_face)
         check_writable_folder(out, "--out")
+        work = _executor(
+            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
+        )
         pairs = load_pair_dataset(dataset, data_root)
         identities = None
         if identification:
@@ -720,6 +786,7 @@ def benchmark_command(
             restore=restorers,
             identification=identities,
             on_no_face=on_no_face,
+            executor=work,
         )
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
@@ -908,8 +975,8 @@ def _parse_folds(value: str, available: Any) -> Any:
 @app.command("eval-identification")
 def eval_identification(
     data_root: Annotated[Path, typer.Option(help="Identity folders: <root>/<identity>/<image>.")],
-    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
-    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    detector: Annotated[str, typer.Option("--detector", "-d")] = DEFAULT_DETECTOR,
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = DEFAULT_RECOGNIZER,
     align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
     min_images: Annotated[int, typer.Option(help="Only identities with at least this many images.")] = 1,
     open_set: Annotated[
@@ -1030,28 +1097,61 @@ def embed_command(
             "--out", help="The (N, D) float32 .npy to write; OUT.csv beside it lists each row's image."
         ),
     ] = Path("embeddings.npy"),
-    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
-    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    detector: Annotated[str, typer.Option("--detector", "-d")] = DEFAULT_DETECTOR,
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = DEFAULT_RECOGNIZER,
     align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
     flip: Annotated[bool, typer.Option(help="Flip test-time augmentation.")] = False,
+    threads: Annotated[int | None, typer.Option(help="Inference threads per model.")] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where detections and embeddings are kept, so a re-run (or one after Ctrl-C) computes "
+            "only new images (default: OUT with .cache instead of .npy)."
+        ),
+    ] = None,
+    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
+    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
+    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
+    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
+    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
+    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
 ) -> None:
-    """Embed the best face of each image into one .npy (a NaN row where no face was found), with
-    an index (``OUT.csv``: row, path, status) saying which image each row is."""
+    """Embed the best face of each image (highest detection score) into one .npy, a NaN row where
+    no face was found, with an index (``OUT.csv``: row, path, status) saying which image each row
+    is. Images are decoded, detected and embedded in batches by the benchmark's engine, locally
+    or on a Ray cluster (``--executor ray``), with identical rows."""
     import csv
 
     import numpy as np
 
     from facebench.annotate import find_images
-    from facebench.detectors import create as create_detector
-    from facebench.image import display_name, load_image
-    from facebench.recognizers import create as create_recognizer
+    from facebench.bench.plan import ModelSpec, check_align, check_model_name, parse_model_name
+    from facebench.bench.stages import embed_images
+    from facebench.detectors.registry import DETECTORS
+    from facebench.image import display_name
+    from facebench.recognizers.registry import RECOGNIZERS
 
     try:
         if out.suffix != ".npy":
             raise FacebenchError(f"--out {out}: embeddings are written as a .npy file; name it *.npy")
         check_writable_folder(out.parent if str(out.parent) else Path("."), "--out folder")
-        finder = create_detector(detector)
-        model = create_recognizer(recognizer, flip=flip)
+        check_model_name(DETECTORS, detector)
+        check_model_name(RECOGNIZERS, recognizer)
+        check_align(align)
+        detector_name, detector_engine = parse_model_name(detector)
+        recognizer_name, recognizer_engine = parse_model_name(recognizer)
+        detector_spec = ModelSpec.of("detector", detector_name, threads=threads, engine=detector_engine)
+        recognizer_spec = ModelSpec.of(
+            "recognizer", recognizer_name, flip=flip, threads=threads, engine=recognizer_engine
+        )
+        finder, model = detector_spec.describe(), recognizer_spec.describe()
+        if align not in model.align_methods:
+            raise FacebenchError(f"{recognizer} takes only {', '.join(model.align_methods)} alignment")
+        if align != "none" and not finder.gives_landmarks and finder.refiner is None:
+            raise FacebenchError(f"{detector} gives no landmarks; '{align}' alignment needs them")
+        work = _executor(
+            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
+        )
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     # a file named on the command line always gets its row (NaN when it cannot be embedded); a
@@ -1067,79 +1167,134 @@ def embed_command(
             inputs.append(given)
     if not inputs:
         raise _fail("no images to embed in " + ", ".join(str(p) for p in images))
-    rows, statuses, failures = [], [], 0
+    kept = cache or out.with_suffix(".cache")
+    try:
+        vectors, output = embed_images(
+            detector_spec, recognizer_spec, align, inputs, kept, executor=work, face="best"
+        )
+    except (FacebenchError, ValueError, OSError) as error:
+        raise _fail(str(error)) from None
+    rows, statuses = [], []
+    failures = {"no face": 0, "unreadable or failed": 0}
     for path in inputs:
-        row = np.full(model.embedding_dim, np.nan, np.float32)
+        name = str(path)
+        row = vectors.get(name)
         status = "ok"
-        try:
-            rgb = load_image(path)
-            faces = finder.detect(rgb)[:1]
-            if faces:
-                row = model.embed_faces(rgb, faces, align)[0]  # type: ignore[arg-type]
+        if row is None:
+            problem = output.unreadable.get(name) or output.errors.get(name)
+            if problem is not None:
+                failures["unreadable or failed"] += 1
+                named = display_name(path)
+                problem = problem if problem.startswith(named) else f"{named}: {problem}"
+                status = f"error: {problem}"
+                _report_failure("skipped", problem)
             else:
-                failures += 1
+                failures["no face"] += 1
                 status = "no_face"
                 _report_failure("no face", f"in {display_name(path)}")
-        except Exception as error:  # one bad image is counted and reported, never fatal
-            failures += 1
-            status = f"error: {_per_image_error(path, error)}"
-            _report_failure("skipped", _per_image_error(path, error))
+            row = np.full(model.embedding_dim, np.nan, np.float32)
         rows.append(row)
-        statuses.append((str(path), status))
+        statuses.append((name, status))
     with atomic_open(out, "wb") as handle:
-        np.save(handle, np.stack(rows))
+        np.save(handle, np.stack(rows).astype(np.float32))
     # surrogateescape: a file name that is not valid UTF-8 is written back as the bytes it has
     with atomic_open(out.with_suffix(".csv"), "w", newline="", errors="surrogateescape") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "path", "status"])
         writer.writerows([index, path, status] for index, (path, status) in enumerate(statuses))
+    missing = "; ".join(f"{count} {cause}" for cause, count in failures.items() if count)
     err.print(
-        f"{len(rows)} embedding(s) of dim {model.embedding_dim} written to {out}; {failures} without a face"
+        f"{len(rows)} row(s) of dim {model.embedding_dim} written to {out}"
+        + (f" ({missing}: NaN rows, see {out.with_suffix('.csv').name})" if missing else ""),
+        soft_wrap=True,
     )
-    if failures:
+    if any(failures.values()):
         raise typer.Exit(1)
 
 
 @app.command("verify")
 def verify_command(
-    first: Annotated[Path, typer.Argument(help="First image.")],
-    second: Annotated[Path, typer.Argument(help="Second image.")],
-    detector: Annotated[str, typer.Option("--detector", "-d")] = "retinaface_mnet025",
-    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_q",
+    first: Annotated[Path, typer.Argument(help="First image, or a folder of them.")],
+    second: Annotated[Path, typer.Argument(help="Second image, or a folder of them.")],
+    detector: Annotated[str, typer.Option("--detector", "-d")] = DEFAULT_DETECTOR,
+    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = DEFAULT_RECOGNIZER,
     threshold: Annotated[
-        float | None, typer.Option(help="Cosine threshold (default: LFW-calibrated).")
+        float | None, typer.Option(help="Cosine threshold (default: LFW-calibrated, best accuracy).")
+    ] = None,
+    far: Annotated[
+        float | None,
+        typer.Option(
+            help="Use the LFW-calibrated threshold for this false-accept rate instead (1e-1, 1e-2, 1e-3)."
+        ),
     ] = None,
     align: Annotated[str, typer.Option(help="similarity, none or eyes.")] = "similarity",
     refine: Annotated[
         str | None, typer.Option(help="Replace the detector's landmarks: facemesh or dlib5.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per pair on stdout.")] = False,
 ) -> None:
     """Do two images show the same person? Prints the score, threshold, where the threshold came
-    from, and whether another face was in either image."""
-    from facebench.api import verify
+    from, and whether another face was in either image.
+
+    An image and a folder compare the image with every image of the folder (walked recursively);
+    two folders compare their images pair by pair in sorted order (same count). A pair whose
+    image has no face is reported and counted; the exit status is 1 when any pair failed.
+    """
+    from facebench.api import VerifyResult, verify
 
     try:
-        result = verify(
-            first,
-            second,
+        firsts, seconds = _verify_inputs(first), _verify_inputs(second)
+        results = verify(
+            firsts if len(firsts) > 1 or first.is_dir() else firsts[0],
+            seconds if len(seconds) > 1 or second.is_dir() else seconds[0],
             detector=detector,
             recognizer=recognizer,
             threshold=threshold,
+            far=far,
             align=align,  # type: ignore[arg-type]
             refine=refine,
         )
     except (FacebenchError, ValueError) as error:
         raise _fail(str(error)) from None
-    if as_json:
-        record = {**result.to_dict(), "detector": detector, "recognizer": recognizer, "align": align}
-        sys.stdout.write(json.dumps({**record, "notes": result.notes}) + "\n")
-    else:
+    many = isinstance(results, list)
+    listed: list[VerifyResult] = results if isinstance(results, list) else [results]
+    names = zip(firsts * (len(listed) // len(firsts)), seconds * (len(listed) // len(seconds)), strict=True)
+    for (one, other), result in zip(names, listed, strict=True):
+        if as_json:
+            record = {**result.to_dict(), "detector": detector, "recognizer": recognizer, "align": align}
+            paths = {"first": str(one), "second": str(other)} if many else {}
+            sys.stdout.write(json.dumps({**paths, **record, "notes": result.notes}) + "\n")
+            continue
+        pair = f"{escape(str(one))} vs {escape(str(other))}: " if many else ""
+        if result.error is not None:
+            _report_failure("failed", f"{one} vs {other}: {result.error}")
+            continue
         verdict = "[green]same person[/]" if result else "[red]different people[/]"
-        out.print(f"{verdict}: score {result.score:.4f} (threshold {result.threshold:.4f}, {recognizer})")
-        err.print(f"threshold: {result.threshold_source}", highlight=False, soft_wrap=True)
+        out.print(
+            f"{pair}{verdict}: score {result.score:.4f} (threshold {result.threshold:.4f}, {recognizer})",
+            highlight=False,
+        )
         for note in result.notes:
             err.print(f"[yellow]note[/] {escape(note)}", highlight=False, soft_wrap=True)
+    if listed and not as_json:
+        err.print(f"threshold: {listed[0].threshold_source}", highlight=False, soft_wrap=True)
+    failed = sum(result.error is not None for result in listed)
+    if many:
+        err.print(f"{len(listed)} pair(s) compared, {failed} without a decision", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _verify_inputs(path: Path) -> list[Path]:
+    """The images one argument of `verify` names: a file, or a folder's images in sorted order."""
+    if not path.is_dir():
+        return [path]
+    from facebench.annotate import find_images
+
+    found = find_images([path])
+    if not found.images:
+        raise FacebenchError(f"{path}: no images in this folder")
+    return [image.path for image in found.images]
 
 
 @app.command("export")
@@ -1158,8 +1313,9 @@ def export_command(
     if export_format != "onnx":
         raise _fail(f"Expected --format to be onnx, but got {export_format!r}")
     try:
+        check_writable_folder(out_file.parent if str(out_file.parent) else Path("."), "--out folder")
         model = create_recognizer(name)
-    except (FacebenchError, ValueError) as error:
+    except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     runner = getattr(model, "runner", None)
     if runner is None:
@@ -1371,10 +1527,18 @@ def index_build(
         Path, typer.Argument(help="Identity sub-folders of images (identity = sub-folder name).")
     ],
     out: Annotated[Path, typer.Option(help="The gallery folder to write.")] = Path("gallery"),
-    detector: Annotated[str, typer.Option("--detector", "-d")] = "yunet",
-    recognizer: Annotated[str, typer.Option("--recognizer", "-r")] = "edgeface_xs_dequant@onnx",
+    detector: Annotated[str, typer.Option("--detector", "-d")] = DEFAULT_DETECTOR,
+    recognizer: Annotated[
+        str, typer.Option("--recognizer", "-r", help="Recognizer (batched float EdgeFace-XS by default).")
+    ] = GALLERY_RECOGNIZER,
     index: Annotated[str, typer.Option(help="auto, flat (exact), hnsw or ivfpq.")] = "auto",
     threads: Annotated[int | None, typer.Option(help="Inference threads.")] = None,
+    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
+    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
+    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
+    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
+    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
+    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
 ) -> None:
     """Enrol every face under FOLDER (recursively); resumable: detections and embeddings are
     cached in OUT/cache, so a re-run computes only new images."""
@@ -1384,6 +1548,9 @@ def index_build(
         if index not in ("auto", *INDEX_KINDS):
             raise FacebenchError(f"Expected --index among auto, {', '.join(INDEX_KINDS)}, but got {index!r}")
         check_writable_folder(out, "--out")
+        work = _executor(
+            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
+        )
         gallery = Gallery.build(
             folder,
             cache=out / "cache",
@@ -1392,6 +1559,7 @@ def index_build(
             index=index,
             threads=threads,
             show_progress=sys.stderr.isatty(),
+            executor=work,
         )
         gallery.save(out)
     except (FacebenchError, ValueError, OSError) as error:
@@ -1482,11 +1650,14 @@ _RESUMABLE = {
 def _interrupted_message(arguments: list[str]) -> str:
     """What Ctrl-C kept, and how to go on: the same command resumes where it stopped."""
     command = arguments[0] if arguments else ""
-    out = next((arguments[i + 1] for i, a in enumerate(arguments[:-1]) if a == "--out"), None)
-    kept = _RESUMABLE.get(command)
-    if kept is None:
+    given = {a: arguments[i + 1] for i, a in enumerate(arguments[:-1]) if a.startswith("--")}
+    out = given.get("--out")
+    if command == "embed":  # its store sits beside the .npy unless --cache moved it
+        where = given.get("--cache") or str(Path(out or "embeddings.npy").with_suffix(".cache"))
+    elif (kept := _RESUMABLE.get(command)) is None:
         return "interrupted"
-    where = f"{out}/{kept}" if out and command not in ("train",) else kept
+    else:
+        where = f"{out}/{kept}" if out and command not in ("train",) else kept
     again = "facebench " + " ".join(arguments)
     return f"interrupted: the work finished so far is kept ({where}); run `{again}` again to resume"
 

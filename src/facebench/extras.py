@@ -29,6 +29,7 @@ EXTRA_OF: dict[str, str] = {
     "tensorboard": "train",
     "faiss": "gallery",
     "pyarrow": "gallery",
+    "ray": "ray",
     # pydantic is not here: typer, a core dependency, depends on it
 }
 

@@ -414,6 +414,8 @@ def run_benchmark(
     env["fingerprint"] = fingerprint
     env.update(provenance())
     env["grid_digest"] = config_digest({"plan": [p.pipeline.name for p in plan.pipelines]})
+    describe = getattr(executor, "describe", None)
+    env["executor"] = describe() if describe is not None else {"kind": "local"}
     runs_tuple = tuple(runs)
     return BenchmarkResult(
         runs_tuple,

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from facebench.bench.no_face import central_face
-from facebench.bench.plan import DetectorJob, ModelPool
+from facebench.bench.plan import DetectorJob, FaceChoice, ModelPool
 from facebench.bench.records import DetectionRecord, EmbeddingRecord, FaceSource, Status
 from facebench.bench.store import content_key
 from facebench.errors import AlignmentError, ImageError, describe_exception
@@ -172,7 +172,7 @@ class LocalExecutor:
             outcome.unreadable, outcome.error = result.reason, result.error
         usable = [i for i, o in enumerate(outcomes) if o.unreadable is None and o.error is None]
         detected = [i for i in usable if chunk[i].detection is None]
-        self._detect(detector, outcomes, decoded, detected)
+        self._detect(detector, outcomes, decoded, detected, job.face)
         if hasattr(detector, "rescue"):  # a no-face policy (`facebench.bench.no_face`)
             self._rescue(detector, [outcomes[i] for i in detected], [decoded[i] for i in detected])
         faces: dict[int, Face] = {}
@@ -210,7 +210,11 @@ class LocalExecutor:
 
     @staticmethod
     def _detect(
-        detector: Any, outcomes: list[ImageOutcome], decoded: list[_Decoded], todo: list[int]
+        detector: Any,
+        outcomes: list[ImageOutcome],
+        decoded: list[_Decoded],
+        todo: list[int],
+        choice: FaceChoice,
     ) -> None:
         start = 0
         while start < len(todo):
@@ -236,13 +240,13 @@ class LocalExecutor:
                         began = time.perf_counter()
                         (faces,) = detector.detect_decoded([decoded[i].image])
                         _set_detection(
-                            outcomes[i], faces, decoded[i], (time.perf_counter() - began) * 1000, 1
+                            outcomes[i], faces, decoded[i], (time.perf_counter() - began) * 1000, 1, choice
                         )
                     except Exception as error:
                         outcomes[i].error = describe_exception(error, detector.name)
             else:
                 for i, faces in zip(group, found, strict=True):
-                    _set_detection(outcomes[i], faces, decoded[i], elapsed / len(group), len(group))
+                    _set_detection(outcomes[i], faces, decoded[i], elapsed / len(group), len(group), choice)
             start = stop
 
     @staticmethod
@@ -308,11 +312,16 @@ class LocalExecutor:
                     outcomes[i].embed_batch[index] = size
 
 
-def _set_detection(outcome: ImageOutcome, faces: Faces, decoded: _Decoded, ms: float, batch: int) -> None:
+def _set_detection(
+    outcome: ImageOutcome, faces: Faces, decoded: _Decoded, ms: float, batch: int, choice: FaceChoice
+) -> None:
     image = decoded.image
     assert image is not None
     width, height = image.original_size
-    face = central_face(faces, width, height)
+    if choice == "central":
+        face = central_face(faces, width, height)
+    else:
+        face = None if faces.is_empty else faces[int(np.argmax(faces.scores))].to_faces()[0]
     status = Status.OK if face is not None else Status.NO_FACE
     outcome.detection = DetectionRecord(status, face, width, height)
     outcome.detect_ms, outcome.detect_batch = ms, batch

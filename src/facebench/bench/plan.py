@@ -15,9 +15,13 @@ from facebench.errors import FacebenchError
 from facebench.loading import loaded
 from facebench.ops.degrade import parse_degrade
 
+#: which face of an image a job embeds (`DetectorJob.face`)
+FaceChoice = Literal["central", "best"]
+
 __all__ = [
     "DetectorJob",
     "EmbedSpec",
+    "FaceChoice",
     "GridPlan",
     "ModelPool",
     "ModelSpec",
@@ -134,10 +138,15 @@ class EmbedSpec:
 
 @dataclass(frozen=True)
 class DetectorJob:
-    """The per-image work of one detector: detect, then align + embed for every `EmbedSpec`."""
+    """The per-image work of one detector: detect, then align + embed for every `EmbedSpec`.
+
+    ``face`` is the face an image contributes: ``central`` (nearest the image centre, as benchmark
+    datasets centre their subject) or ``best`` (the highest detection score, for any photo).
+    """
 
     detector: ModelSpec
     embeds: tuple[EmbedSpec, ...]
+    face: FaceChoice = "central"
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from facebench.bench.executor import Executor, ImageOutcome, LocalExecutor, WorkItem
-from facebench.bench.plan import DetectorJob, ModelPool, ModelSpec
+from facebench.bench.plan import DetectorJob, FaceChoice, ModelPool, ModelSpec
 from facebench.bench.records import DetectionRecord, EmbeddingRecord, RecordError, Status
 from facebench.bench.results import StageLatency
 from facebench.bench.store import ResultStore, content_key
@@ -112,13 +112,15 @@ class JobOutput:
         return detection.status if detection is not None and detection.status != Status.OK else None
 
 
-def detect_description(config: dict[str, Any]) -> dict[str, Any]:
-    """What the store keys a detector's rows by: its ``config`` and this stage's code version."""
-    return {"stage": "detect", "stage_version": STAGE_VERSION["detect"], **config}
+def detect_description(config: dict[str, Any], face: FaceChoice = "central") -> dict[str, Any]:
+    """What the store keys a detector's rows by: its ``config``, this stage's code version and,
+    unless it is the central one, which face a record keeps (`DetectorJob.face`)."""
+    chosen = {} if face == "central" else {"face": face}  # central: the keys stored before it existed
+    return {"stage": "detect", "stage_version": STAGE_VERSION["detect"], **config, **chosen}
 
 
-def detect_config(store: ResultStore, detector: Any) -> str:
-    return store.register(detect_description(detector.config))
+def detect_config(store: ResultStore, detector: Any, face: FaceChoice = "central") -> str:
+    return store.register(detect_description(detector.config, face))
 
 
 def embed_config(store: ResultStore, recognizer: Any, method: str, detect: str) -> str:
@@ -161,7 +163,7 @@ class _JobState:
 def _prepare(job: DetectorJob, keys: ImageKeys, store: ResultStore, pool: ModelPool) -> _JobState:
     detector = pool.describe(job.detector)  # configurations only: no weights read yet
     recognizers = [pool.describe(embed.recognizer) for embed in job.embeds]
-    dconfig = detect_config(store, detector)
+    dconfig = detect_config(store, detector, job.face)
     econfigs = [
         embed_config(store, recognizer, embed.method, dconfig)
         for embed, recognizer in zip(job.embeds, recognizers, strict=True)
@@ -219,6 +221,10 @@ def run_jobs(
     for all detectors); any other runs them one after the other.
     """
     executor = executor or LocalExecutor(pool)
+    # an executor whose timings are not this environment's (another process or machine) leaves
+    # the latencies to a local sample
+    timed_here = getattr(executor, "measures_latency", True)
+    timer = executor if timed_here else LocalExecutor(pool)
     states = [_prepare(job, keys, store, pool) for job in jobs]
     total = sum(len(state.items) for state in states)
     with progress(" · ".join(_label(job) for job in jobs) or "stages", total, show=show_progress) as reporter:
@@ -232,13 +238,13 @@ def run_jobs(
             )
         for index, outcome in stream:
             state = states[index]
-            _store(outcome, store, state, environment)
+            _store(outcome, store, state, environment if timed_here else None)
             reporter.advance()
     store.commit()
     outputs = [_finish(state, keys) for state in states]
     if measure_latency:
         for state, output in zip(states, outputs, strict=True):
-            _latencies(state.job, output, keys, store, executor, environment, state.detections, state.batches)
+            _latencies(state.job, output, keys, store, timer, environment, state.detections, state.batches)
     return outputs
 
 
@@ -246,7 +252,8 @@ def _label(job: DetectorJob) -> str:
     return f"{job.detector.label} → " + ", ".join(f"{e.recognizer.label} ({e.method})" for e in job.embeds)
 
 
-def _store(outcome: ImageOutcome, store: ResultStore, state: _JobState, environment: str) -> None:
+def _store(outcome: ImageOutcome, store: ResultStore, state: _JobState, environment: str | None) -> None:
+    """Keep one outcome; its timings too, under ``environment`` (``None``: not timed here)."""
     key = outcome.item.key
     if outcome.unreadable is not None:
         # named in the results, never stored: decoding it again costs next to nothing
@@ -256,11 +263,13 @@ def _store(outcome: ImageOutcome, store: ResultStore, state: _JobState, environm
     if outcome.detection is not None:  # valid even when a later step of this image raised
         store.put("detect", dconfig, key, outcome.detection.encode())
         state.detections[key] = outcome.detection
-        if outcome.detect_ms is not None:
+        if outcome.detect_ms is not None and environment is not None:
             store.put_latency("detect", dconfig, environment, outcome.detect_batch, key, outcome.detect_ms)
     for index, record in outcome.embeddings.items():
         store.put("embed", econfigs[index], key, record.encode())
         state.embeddings[index][key] = record
+        if environment is None:
+            continue
         if index in outcome.embed_ms:
             store.put_latency(
                 "embed",
@@ -401,22 +410,34 @@ def embed_images(
     folder: Path,
     *,
     show_progress: bool = True,
+    executor: Executor | None = None,
+    face: FaceChoice = "central",
 ) -> tuple[dict[str, np.ndarray], JobOutput]:
-    """The embedding of each image's central face (absent where there is none), cached in ``folder``."""
+    """The embedding of each image's central (or ``best``) face, absent where there is none, cached
+    in ``folder``.
+
+    ``detector`` and ``recognizer`` are built models, or their `ModelSpec` (which an executor in
+    another process, such as Ray's, needs: it builds its own).
+    """
     from facebench.bench.environment import environment_fingerprint
     from facebench.bench.plan import EmbedSpec
 
     pool = ModelPool()
-    job = DetectorJob(
-        pool.adopt("detector", detector), (EmbedSpec(pool.adopt("recognizer", recognizer), method),)
-    )
+
+    def spec(kind: Literal["detector", "recognizer"], model: Any) -> ModelSpec:
+        return model if isinstance(model, ModelSpec) else pool.adopt(kind, model)
+
+    detector_spec, recognizer_spec = spec("detector", detector), spec("recognizer", recognizer)
+    job = DetectorJob(detector_spec, (EmbedSpec(recognizer_spec, method),), face)
+    threads = dict(recognizer_spec.options).get("threads", getattr(recognizer, "threads", None))
     with ResultStore(folder) as store:
         (output,) = run_jobs(
             [job],
             key_images(images),
             store,
             pool=pool,
-            environment=environment_fingerprint(getattr(recognizer, "threads", None)),
+            executor=executor,
+            environment=environment_fingerprint(threads),
             show_progress=show_progress,
             measure_latency=False,
         )

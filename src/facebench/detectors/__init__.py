@@ -9,6 +9,7 @@ from facebench.detectors.base import Detector as Detector
 from facebench.detectors.refiners import Refiner as Refiner
 from facebench.detectors.refiners import create_refiner as create_refiner
 from facebench.detectors.refiners import list_refiners as list_refiners
+from facebench.detectors.registry import DEFAULT_DETECTOR as DEFAULT_DETECTOR
 from facebench.detectors.registry import create as create
 from facebench.detectors.registry import detector_class as detector_class
 from facebench.detectors.registry import list_detectors as list_detectors
@@ -17,6 +18,7 @@ from facebench.image import ImageInput
 from facebench.types import Face
 
 __all__ = [
+    "DEFAULT_DETECTOR",
     "Detector",
     "clear_cache",
     "create",
@@ -37,7 +39,7 @@ def clear_cache() -> None:
     _cached.cache_clear()
 
 
-def detect(image: ImageInput, detector: str = "yunet", **options: Any) -> list[Face]:
+def detect(image: ImageInput, detector: str = DEFAULT_DETECTOR, **options: Any) -> list[Face]:
     """Detect faces in one image, best score first.
 
     The detector object (and its inference session) is kept for later calls with the same name

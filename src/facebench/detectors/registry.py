@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from facebench.defaults import DEFAULT_DETECTOR
 from facebench.detectors.base import Detector
 from facebench.registry import Registry
 
-__all__ = ["create", "detector_class", "list_detectors", "register_detector"]
+__all__ = ["DEFAULT_DETECTOR", "create", "detector_class", "list_detectors", "register_detector"]
 
 DETECTORS: Registry[Detector] = Registry("detector")
 register_detector = DETECTORS.register

@@ -22,6 +22,7 @@ import numpy as np
 
 from facebench.atomic import atomic_write_text
 from facebench.bench.store import config_digest
+from facebench.defaults import DEFAULT_DETECTOR, GALLERY_RECOGNIZER
 from facebench.errors import FacebenchError
 from facebench.extras import require
 from facebench.gallery.index import FaissIndex, choose_kind
@@ -93,8 +94,8 @@ class Gallery:
         index: ``auto``, ``flat``, ``hnsw`` or ``ivfpq`` (`facebench.gallery.index`).
     """
 
-    detector: str = "yunet"
-    recognizer: str = "edgeface_xs_dequant@onnx"
+    detector: str = DEFAULT_DETECTOR
+    recognizer: str = GALLERY_RECOGNIZER
     align: str = "similarity"
     index: str = "auto"
     threads: int | None = None
@@ -107,24 +108,24 @@ class Gallery:
     _models: tuple[Any, Any] | None = field(default=None, repr=False)
 
     # -- the models ------------------------------------------------------------------------
+    def specs(self) -> tuple[Any, Any]:
+        """The `ModelSpec` of the detector and of the recognizer (what it takes to build them)."""
+        from facebench.bench.plan import ModelSpec, parse_model_name
+
+        detector, detector_engine = parse_model_name(self.detector)
+        recognizer, engine = parse_model_name(self.recognizer)
+        return (
+            ModelSpec.of("detector", detector, threads=self.threads, engine=detector_engine),
+            ModelSpec.of("recognizer", recognizer, threads=self.threads, engine=engine),
+        )
+
     def models(self) -> tuple[Any, Any]:
         """The detector and recognizer (built once, weights read)."""
         if self._models is None:
-            from facebench.bench.plan import ModelSpec, parse_model_name
             from facebench.loading import loaded
 
-            detector, detector_engine = parse_model_name(self.detector)
-            recognizer, engine = parse_model_name(self.recognizer)
-            self._models = (
-                loaded(
-                    ModelSpec.of(
-                        "detector", detector, threads=self.threads, engine=detector_engine
-                    ).describe()
-                ),
-                loaded(
-                    ModelSpec.of("recognizer", recognizer, threads=self.threads, engine=engine).describe()
-                ),
-            )
+            detector, recognizer = self.specs()
+            self._models = (loaded(detector.describe()), loaded(recognizer.describe()))
         return self._models
 
     @property
@@ -146,18 +147,20 @@ class Gallery:
         *,
         cache: str | os.PathLike[str],
         show_progress: bool = False,
+        executor: Any = None,
         **options: Any,
     ) -> Gallery:
         """A gallery of every face in ``source``: a folder of identity sub-folders, or
         ``(identity, image)`` pairs. Detections and embeddings are kept in ``cache`` (a result
-        store), so an interrupted build resumes and a rebuild computes only new images."""
+        store), so an interrupted build resumes and a rebuild computes only new images.
+        ``executor`` (`facebench.bench.ray_executor.RayExecutor`) runs the images elsewhere."""
         gallery = cls(**options)
         entries = (
             enrolment_images(source)
             if isinstance(source, str | os.PathLike)
             else [(identity, Path(p)) for identity, p in source]
         )
-        gallery.add_images(entries, cache=cache, show_progress=show_progress)
+        gallery.add_images(entries, cache=cache, show_progress=show_progress, executor=executor)
         return gallery
 
     def add_images(
@@ -166,14 +169,22 @@ class Gallery:
         *,
         cache: str | os.PathLike[str],
         show_progress: bool = False,
+        executor: Any = None,
     ) -> None:
         """Enrol the central face of each ``(identity, image)``; one without a face is skipped."""
         from facebench.bench.stages import embed_images
 
-        detector, recognizer = self.models()
+        # the built models locally; their specifications for an executor that builds its own
+        detector, recognizer = self.models() if executor is None else self.specs()
         paths = [Path(p) for _, p in entries]
         vectors, output = embed_images(
-            detector, recognizer, self.align, paths, Path(cache), show_progress=show_progress
+            detector,
+            recognizer,
+            self.align,
+            paths,
+            Path(cache),
+            show_progress=show_progress,
+            executor=executor,
         )
         identities, kept, rows = [], [], []
         for identity, path in entries:

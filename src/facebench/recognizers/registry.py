@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from facebench.defaults import DEFAULT_RECOGNIZER
 from facebench.recognizers.base import Recognizer
 from facebench.registry import Registry
 
-__all__ = ["create", "list_recognizers", "recognizer_class", "register_recognizer"]
+__all__ = ["DEFAULT_RECOGNIZER", "create", "list_recognizers", "recognizer_class", "register_recognizer"]
 
 RECOGNIZERS: Registry[Recognizer] = Registry("recognizer")
 register_recognizer = RECOGNIZERS.register

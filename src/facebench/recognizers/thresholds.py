@@ -2,9 +2,11 @@
 
 The values live in ``thresholds.json`` beside this module, a data file written by
 ``facebench eval-lfw --write-threshold``: each is the threshold that maximises accuracy over all
-6,000 LFW View-2 pairs for the pipeline its entry names (``threshold_all_pairs`` of that run). A
-threshold belongs to a pipeline: another detector, alignment or dataset may call for another
-one, which `facebench eval-lfw` measures.
+6,000 LFW View-2 pairs for the pipeline its entry names (``threshold_all_pairs`` of that run),
+and, for each false-accept rate the 3,000 impostor pairs can express (1e-1, 1e-2, 1e-3), the
+lowest threshold whose FAR over all pairs is at most that rate (`Threshold.at_far`, used by
+``verify --far``). A threshold belongs to a pipeline: another detector, alignment or dataset may
+call for another one, which `facebench eval-lfw` measures.
 
 ``$FACEBENCH_THRESHOLDS`` names another file to read and write instead (an installed package's
 folder may be read-only); while that file does not exist, the package's values are read.
@@ -13,15 +15,35 @@ folder may be read-only); while that file does not exist, the package's values a
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from facebench.atomic import atomic_open
+from facebench.errors import FacebenchError
 
-__all__ = ["DEFAULT_THRESHOLDS", "PACKAGE_THRESHOLDS", "Threshold", "thresholds_file", "write_threshold"]
+__all__ = [
+    "CALIBRATED_FARS",
+    "DEFAULT_THRESHOLDS",
+    "PACKAGE_THRESHOLDS",
+    "Threshold",
+    "far_key",
+    "thresholds_file",
+    "write_threshold",
+]
+
+#: the false-accept rates ``eval-lfw --write-threshold`` calibrates (those 3,000 impostors can express)
+CALIBRATED_FARS: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
+
+
+def far_key(far: float) -> str:
+    """The data file's spelling of a false-accept rate: ``1e-3`` for 0.001."""
+    mantissa, _, exponent = f"{far:.0e}".partition("e")
+    return f"{mantissa}e{int(exponent)}"
+
 
 PACKAGE_THRESHOLDS = Path(__file__).with_name("thresholds.json")
 
@@ -50,6 +72,20 @@ class Threshold:
     measured: str
     facebench_version: str
     command: str
+    #: threshold per target FAR (`far_key` spelling), the lowest with FAR <= target over all pairs
+    far: dict[str, float] = field(default_factory=dict)
+
+    def at_far(self, target: float) -> float:
+        """The calibrated threshold for false-accept rate ``target``.
+
+        Raises:
+            FacebenchError: that rate was not calibrated (the choices are named).
+        """
+        for key, value in self.far.items():
+            if math.isclose(float(key), target, rel_tol=1e-9):
+                return value
+        known = ", ".join(self.far) or "none (re-run its `eval-lfw --write-threshold`)"
+        raise FacebenchError(f"no threshold calibrated for FAR {target:g}; calibrated FARs: {known}")
 
     @property
     def provenance(self) -> str:

@@ -116,7 +116,9 @@ function drawTradeoff() {
   const front = []; let best = -Infinity;
   for (const i of order) { if (sign * y[i] > best) { front.push(i); best = sign * y[i]; } }
   const points = {x: x, y: y, text: runs.map(r => r.pipeline), mode: 'markers+text', type: 'scatter',
-    textposition: 'top right', textfont: {size: 9}, name: 'pipelines',
+    // labels point inwards, so the rightmost pipeline's name is not cut off by the plot's edge
+    textposition: x.map(v => v > (Math.min(...x) + Math.max(...x)) / 2 ? 'top left' : 'top right'),
+    textfont: {size: 9}, name: 'pipelines',
     hovertemplate: '%{text}<br>' + label(yk) + ': %{y}<br>' + label(xk) + ': %{x}<extra></extra>'};
   if (yk === 'accuracy_mean') {
     points.error_y = {type: 'data', symmetric: false, array: runs.map(r => r.ci[1] - r.values[yk]),

@@ -20,6 +20,7 @@ import torch
 from pydantic import Field
 
 from facebench.datasets import VerificationPairs, load_pair_dataset, write_pairs_csv
+from facebench.defaults import DEFAULT_DETECTOR
 from facebench.errors import FacebenchError
 from facebench.recognizers.backbones import BackboneSpec, build_backbone
 from facebench.recognizers.trained import RECOGNIZER_FORMAT, preprocess_to_dict
@@ -73,7 +74,7 @@ class DataConfig:
 
     source: Literal["aligned", "raw", "recordio"] = "aligned"
     root: str = ""
-    detector: str = "retinaface_mnet025"
+    detector: str = DEFAULT_DETECTOR
     min_images: PositiveInt = 1
     max_identities: PositiveInt | None = None
     exclude_identities: list[str] = field(default_factory=list)
@@ -118,7 +119,7 @@ class ValidationConfig:
 
     dataset: str | None = None
     every: PositiveInt = 1000
-    detector: str = "retinaface_mnet025"
+    detector: str = DEFAULT_DETECTOR
     exclude_training_identities: bool = False
     patience: PositiveInt | None = None
     batch_size: PositiveInt = 256
