@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two test workers share the cores: OpenMP threads that spin while waiting (torch's default)
+    # hold a core the other worker needs, and made MTCNN's test 20x slower; waiting passively
+    # changes no result, only who gets the CPU. Set before anything imports torch.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("FACEBENCH_HOME", str((REPO.parent / "shared").resolve()))
 SHARED = Path(os.environ["FACEBENCH_HOME"]).resolve()
@@ -36,6 +42,29 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if not collection_path.name.startswith("test_"):
         return None
     return "pytestmark = pytest.mark.core" not in collection_path.read_text(encoding="utf-8")
+
+
+#: the longest test files (minutes each on 2 cores): handed to test workers first, so that none of
+#: them starts last and runs alone while the other workers sit idle
+_LONGEST_FIRST = (
+    "test_train_recognition.py",
+    "test_detectors.py",
+    "test_robustness.py",
+    "test_engine.py",
+    "test_ray.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, put the longest files first (a stable sort: each file's own order holds)."""
+    if not getattr(config.option, "numprocesses", None):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -608,39 +610,106 @@ def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else default
 
 
-_EXECUTOR_OPTION = typer.Option(
-    "--executor", help="local (this process) or ray (Ray Data actor pools; pip install 'facebench[ray]')."
-)
-_RAY_ADDRESS_OPTION = typer.Option(
-    "--ray-address",
-    help="With --executor ray: auto or ray://HOST:PORT to join a cluster (default: start one here).",
-)
-_RAY_ACTORS_OPTION = typer.Option("--ray-actors", help="Actors in the pool (default: CPUs / CPUs per actor).")
-_RAY_CPUS_OPTION = typer.Option("--ray-cpus-per-actor", help="CPUs (and inference threads) per actor.")
-_RAY_BATCH_OPTION = typer.Option("--ray-batch-size", help="Images per actor call.")
-_RAY_STORE_OPTION = typer.Option("--ray-object-store-mb", help="Object store bound (MB).")
+@dataclass(frozen=True)
+class _ExecutorChoice:
+    """``--executor`` and its ``--ray-*`` options, as one argument of the commands that take them."""
+
+    kind: str = "local"
+    address: str | None = None
+    actors: int | None = None
+    cpus_per_actor: int = 1
+    batch_size: int = 32
+    object_store_mb: int = 512
+
+    def build(self) -> Any:
+        """The executor named (``None``: the local default); a missing ray extra is named here,
+        before any work."""
+        if self.kind == "local":
+            if self.address is not None:
+                raise FacebenchError("--ray-address needs --executor ray")
+            return None
+        if self.kind != "ray":
+            raise FacebenchError(f"Expected --executor to be local or ray, but got {self.kind!r}")
+        from facebench.bench.ray_executor import RayExecutor
+        from facebench.extras import require
+
+        require("ray.data", "--executor ray")
+        return RayExecutor(
+            self.address,
+            actors=self.actors,
+            cpus_per_actor=self.cpus_per_actor,
+            batch_size=self.batch_size,
+            object_store_mb=self.object_store_mb,
+        )
 
 
-def _executor(
-    kind: str, address: str | None, actors: int | None, cpus: int, batch: int, store_mb: int
-) -> Any:
-    """The executor ``--executor`` names (``None``: the local default)."""
-    if kind == "local":
-        if address is not None:
-            raise FacebenchError("--ray-address needs --executor ray")
-        return None
-    if kind != "ray":
-        raise FacebenchError(f"Expected --executor to be local or ray, but got {kind!r}")
-    from facebench.bench.ray_executor import RayExecutor
-    from facebench.extras import require
+#: the options behind `_ExecutorChoice`, by its field names
+_EXECUTOR_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "kind": (
+        Annotated[
+            str,
+            typer.Option(
+                "--executor",
+                help="local (this process) or ray (Ray Data actor pools; pip install 'facebench[ray]').",
+            ),
+        ],
+        "local",
+    ),
+    "address": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--ray-address",
+                help="With --executor ray: auto or ray://HOST:PORT to join a cluster (default: start one here).",
+            ),
+        ],
+        None,
+    ),
+    "actors": (
+        Annotated[
+            int | None,
+            typer.Option("--ray-actors", help="Actors in the pool (default: CPUs / CPUs per actor)."),
+        ],
+        None,
+    ),
+    "cpus_per_actor": (
+        Annotated[int, typer.Option("--ray-cpus-per-actor", help="CPUs (and inference threads) per actor.")],
+        1,
+    ),
+    "batch_size": (Annotated[int, typer.Option("--ray-batch-size", help="Images per actor call.")], 32),
+    "object_store_mb": (
+        Annotated[int, typer.Option("--ray-object-store-mb", help="Object store bound (MB).")],
+        512,
+    ),
+}
 
-    require("ray.data", "--executor ray")  # a missing extra is named before any work
-    return RayExecutor(
-        address, actors=actors, cpus_per_actor=cpus, batch_size=batch, object_store_mb=store_mb
-    )
+
+def _takes_executor(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the ``--executor`` and ``--ray-*`` options; it receives them as one
+    ``executor: _ExecutorChoice`` (one declaration for every command that can run on Ray)."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(command, eval_str=True)
+    prefix = "executor_option_"
+    added = [
+        inspect.Parameter(prefix + name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+        for name, (kind, default) in _EXECUTOR_OPTIONS.items()
+    ]
+    kept = [p for p in signature.parameters.values() if p.name != "executor"]
+
+    @functools.wraps(command)
+    def wrapper(**arguments: Any) -> None:
+        chosen = {name: arguments.pop(prefix + name) for name in _EXECUTOR_OPTIONS}
+        command(**arguments, executor=_ExecutorChoice(**chosen))
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in [*kept, *added]}
+    return wrapper
 
 
 @app.command("benchmark")
+@_takes_executor
 def benchmark_command(
     dataset: Annotated[
         str,
@@ -712,12 +781,7 @@ def benchmark_command(
     out: Annotated[Path, typer.Option(help="Output folder (results, caches, report).")] = Path(
         "runs/benchmark"
     ),
-    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
-    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
-    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
-    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
-    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
-    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
+    executor: _ExecutorChoice = _ExecutorChoice(),
 ) -> None:
     """Measure a detector × alignment × recognizer grid: accuracy next to cost.
 
@@ -732,10 +796,12 @@ def benchmark_command(
     detector_names = _names(detectors, DEFAULT_GRID["detectors"])
     recognizer_names = _names(recognizers, DEFAULT_GRID["recognizers"])
     align_names = _names(align, DEFAULT_GRID["align"])
-    if executor != "local" and (
+    if executor.kind != "local" and (
         dataset in ("ijbb", "ijbc") or protocol == "standard" or dataset.startswith("bin:")
     ):
-        raise _fail(f"--executor {executor} runs the end-to-end protocol; {dataset} runs in this process")
+        raise _fail(
+            f"--executor {executor.kind} runs the end-to-end protocol; {dataset} runs in this process"
+        )
     if dataset in ("ijbb", "ijbc"):
         _benchmark_ijb(
             dataset,
@@ -762,9 +828,7 @@ def benchmark_command(
         _check_names(detector_names, recognizer_names, align_names, degradations, threads, restorers)
         _check_no_face_policy(on_no_face)
         check_writable_folder(out, "--out")
-        work = _executor(
-            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
-        )
+        work = executor.build()
         pairs = load_pair_dataset(dataset, data_root)
         identities = None
         if identification:
@@ -1086,6 +1150,7 @@ def eval_detection(
 
 
 @app.command("embed")
+@_takes_executor
 def embed_command(
     images: Annotated[
         list[Path],
@@ -1109,12 +1174,7 @@ def embed_command(
             "only new images (default: OUT with .cache instead of .npy)."
         ),
     ] = None,
-    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
-    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
-    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
-    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
-    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
-    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
+    executor: _ExecutorChoice = _ExecutorChoice(),
 ) -> None:
     """Embed the best face of each image (highest detection score) into one .npy, a NaN row where
     no face was found, with an index (``OUT.csv``: row, path, status) saying which image each row
@@ -1149,9 +1209,7 @@ def embed_command(
             raise FacebenchError(f"{recognizer} takes only {', '.join(model.align_methods)} alignment")
         if align != "none" and not finder.gives_landmarks and finder.refiner is None:
             raise FacebenchError(f"{detector} gives no landmarks; '{align}' alignment needs them")
-        work = _executor(
-            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
-        )
+        work = executor.build()
     except (FacebenchError, ValueError, OSError) as error:
         raise _fail(str(error)) from None
     # a file named on the command line always gets its row (NaN when it cannot be embedded); a
@@ -1522,6 +1580,7 @@ def report_command(
 # index (galleries)
 # ---------------------------------------------------------------------------------------------
 @index_app.command("build")
+@_takes_executor
 def index_build(
     folder: Annotated[
         Path, typer.Argument(help="Identity sub-folders of images (identity = sub-folder name).")
@@ -1533,12 +1592,7 @@ def index_build(
     ] = GALLERY_RECOGNIZER,
     index: Annotated[str, typer.Option(help="auto, flat (exact), hnsw or ivfpq.")] = "auto",
     threads: Annotated[int | None, typer.Option(help="Inference threads.")] = None,
-    executor: Annotated[str, _EXECUTOR_OPTION] = "local",
-    ray_address: Annotated[str | None, _RAY_ADDRESS_OPTION] = None,
-    ray_actors: Annotated[int | None, _RAY_ACTORS_OPTION] = None,
-    ray_cpus_per_actor: Annotated[int, _RAY_CPUS_OPTION] = 1,
-    ray_batch_size: Annotated[int, _RAY_BATCH_OPTION] = 32,
-    ray_object_store_mb: Annotated[int, _RAY_STORE_OPTION] = 512,
+    executor: _ExecutorChoice = _ExecutorChoice(),
 ) -> None:
     """Enrol every face under FOLDER (recursively); resumable: detections and embeddings are
     cached in OUT/cache, so a re-run computes only new images."""
@@ -1548,9 +1602,7 @@ def index_build(
         if index not in ("auto", *INDEX_KINDS):
             raise FacebenchError(f"Expected --index among auto, {', '.join(INDEX_KINDS)}, but got {index!r}")
         check_writable_folder(out, "--out")
-        work = _executor(
-            executor, ray_address, ray_actors, ray_cpus_per_actor, ray_batch_size, ray_object_store_mb
-        )
+        work = executor.build()
         gallery = Gallery.build(
             folder,
             cache=out / "cache",

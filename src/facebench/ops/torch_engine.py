@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,27 @@ def export_onnx(
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
     dummy = torch.zeros((2, *input_shape), dtype=torch.float32)
     with torch.inference_mode():
         produced = module(dummy)
     count = len(produced) if isinstance(produced, tuple | list) else 1
     output_names = ["embedding"] if count == 1 else [f"output{i}" for i in range(count)]
     input_axes = {0: "batch", 2: "height", 3: "width"} if any_input_size else {0: "batch"}
+    tmp = _temporary_beside(path)
+    try:
+        _trace_to(module, dummy, tmp, output_names, input_axes)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+    return path
+
+
+def _trace_to(
+    module: Any, dummy: Any, tmp: Path, output_names: list[str], input_axes: dict[int, str]
+) -> None:
+    import torch
+
     with torch.inference_mode(), warnings.catch_warnings():
         # the TorchScript exporter is deprecated, but the torch.export one needs onnxscript
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -56,8 +72,15 @@ def export_onnx(
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-    tmp.replace(path)
-    return path
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A new, unique file next to ``path``: two processes exporting the same model at once (two
+    test workers, two runs) never write into each other's file before the atomic rename."""
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(descriptor)
+    os.chmod(name, 0o644)  # readable like any exported file, not mkstemp's owner-only 0600
+    return Path(name)
 
 
 #: probe batch the cached export must reproduce before it is used (min cosine to torch's output)
@@ -157,7 +180,7 @@ def cached_onnx_session(
         raise FacebenchError(
             f"the ONNX export of {name} does not reproduce its PyTorch outputs; use engine torch"
         )
-    partial = sidecar.with_name(sidecar.name + ".part")
+    partial = _temporary_beside(sidecar)
     partial.write_text(f"{sha256_bytes(data)}  {path.name}\n")
     partial.replace(sidecar)
     return session
