@@ -17,6 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,13 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw", "ivfpq"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=Path("runs/gallery_search"))
+    parser.add_argument(
+        "--sweep",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also measure each approximate index at these search widths (HNSW efSearch, IVF-PQ nprobe)",
+    )
     args = parser.parse_args()
 
     from facebench.bench.stages import embed_images
@@ -77,41 +85,69 @@ def main() -> None:
             index.add(gallery[first : first + 200_000], ids[first : first + 200_000])
         built = time.perf_counter() - started
         memory = rss_mb() - before
-        single = []
-        for query in probes[:200]:
-            began = time.perf_counter()
-            index.search(query[None], 10)
-            single.append((time.perf_counter() - began) * 1000)
-        batched = []
-        top = []
-        for first in range(0, len(probes), 64):
-            began = time.perf_counter()
-            _, found = index.search(probes[first : first + 64], 10)
-            batched.append((time.perf_counter() - began) * 1000 / len(found))
-            top.append(found[:, 0])
-        top1 = np.concatenate(top)
-        if kind == "flat":
-            exact = top1
-        print(
-            json.dumps(
-                {
-                    "kind": kind,
-                    "size": len(gallery),
-                    "build_s": round(built, 1),
-                    "index_mb": round(memory, 0),
-                    "ms_per_query_b1_p50": round(float(np.percentile(single, 50)), 3),
-                    "ms_per_query_b1_p95": round(float(np.percentile(single, 95)), 3),
-                    "ms_per_query_b64_p50": round(float(np.percentile(batched, 50)), 3),
-                    "recall_at_1_vs_exact": None
-                    if exact is None
-                    else round(float((top1 == exact).mean()), 4),
-                    "probes": len(probes),
-                    "threads": args.threads,
-                }
-            ),
-            flush=True,
-        )
+        for width in [None, *args.sweep] if kind != "flat" else [None]:
+            if width is not None:
+                _set_search_width(index, kind, width)
+            exact = _measure(index, kind, width, probes, gallery, built, memory, exact, args.threads)
         del index
+
+
+def _set_search_width(index: Any, kind: str, width: int) -> None:
+    import faiss
+
+    inner = faiss.downcast_index(index.index.index)  # FaissIndex → IndexIDMap2 → the index
+    if kind == "hnsw":
+        inner.hnsw.efSearch = width
+    else:  # IndexRefine over IndexIVFPQ
+        faiss.downcast_index(inner.base_index).nprobe = width
+
+
+def _measure(
+    index: Any,
+    kind: str,
+    width: int | None,
+    probes: np.ndarray,
+    gallery: np.ndarray,
+    built: float,
+    memory: float,
+    exact: np.ndarray | None,
+    threads: int,
+) -> np.ndarray | None:
+    """Print one row: latency at batch 1 and 64, and recall@1 against ``exact`` (flat: it is exact)."""
+    single = []
+    for query in probes[:200]:
+        began = time.perf_counter()
+        index.search(query[None], 10)
+        single.append((time.perf_counter() - began) * 1000)
+    batched = []
+    top = []
+    for first in range(0, len(probes), 64):
+        began = time.perf_counter()
+        _, found = index.search(probes[first : first + 64], 10)
+        batched.append((time.perf_counter() - began) * 1000 / len(found))
+        top.append(found[:, 0])
+    top1 = np.concatenate(top)
+    if kind == "flat":
+        exact = top1
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "size": len(gallery),
+                "build_s": round(built, 1),
+                "index_mb": round(memory, 0),
+                "ms_per_query_b1_p50": round(float(np.percentile(single, 50)), 3),
+                "ms_per_query_b1_p95": round(float(np.percentile(single, 95)), 3),
+                "ms_per_query_b64_p50": round(float(np.percentile(batched, 50)), 3),
+                "recall_at_1_vs_exact": None if exact is None else round(float((top1 == exact).mean()), 4),
+                "search_width": width,
+                "probes": len(probes),
+                "threads": threads,
+            }
+        ),
+        flush=True,
+    )
+    return exact
 
 
 if __name__ == "__main__":
