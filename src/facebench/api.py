@@ -101,7 +101,7 @@ def detect(
     Example:
         >>> faces = facebench.detect("group.jpg", score_threshold=0.7)  # doctest: +SKIP
     """
-    items, many = _inputs(image)
+    items, many = image_list(image)
     found = [detect_one(item, detector, **options) for item in items]
     return found if many else found[0]
 
@@ -125,7 +125,7 @@ def embed(
     Example:
         >>> vectors = embed("group.jpg", recognizer="mobilefacenet_casia")  # doctest: +SKIP
     """
-    items, many = _inputs(image)
+    items, many = image_list(image)
     if faces is not None and many:
         raise ValueError("`faces` belongs to one image; pass one image with it")
     results = []
@@ -169,12 +169,18 @@ class AnalyzedFace:
         return float(self.embedding @ other.embedding)
 
 
-def _inputs(images: ImageInput | Sequence[ImageInput] | os.PathLike[str]) -> tuple[list[Any], bool]:
-    """``(items, many)``: a folder is walked recursively, a list kept, one image wrapped."""
+def image_list(images: ImageInput | Sequence[ImageInput] | os.PathLike[str]) -> tuple[list[Any], bool]:
+    """``(items, many)``: a folder is walked recursively (sorted), a list kept, one image wrapped.
+
+    Raises:
+        FacebenchError: a folder without images.
+    """
     if isinstance(images, str | os.PathLike) and Path(images).is_dir():
         from facebench.annotate import find_images
 
         found = find_images([images])
+        if not found.images:
+            raise FacebenchError(f"{images}: no images in this folder")
         return [image.path for image in found.images], True
     if isinstance(images, list | tuple):
         return list(images), True
@@ -195,7 +201,7 @@ def analyze(
         >>> faces = facebench.analyze("group.jpg")  # doctest: +SKIP
         >>> faces[0].similarity(faces[1])  # doctest: +SKIP
     """
-    items, many = _inputs(images)
+    items, many = image_list(images)
     results = []
     for item in items:
         rgb = load_image(item)
@@ -241,8 +247,8 @@ def verify(
             differ in length.
     """
     threshold, source, matches = _verify_threshold(recognizer, detector, align, threshold, far, refine)
-    firsts, many_first = _inputs(first)
-    seconds, many_second = _inputs(second)
+    firsts, many_first = image_list(first)
+    seconds, many_second = image_list(second)
     if many_first and many_second and len(firsts) != len(seconds):
         raise FacebenchError(f"cannot pair {len(firsts)} first images with {len(seconds)} second ones")
     if not many_first:

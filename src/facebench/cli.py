@@ -1298,13 +1298,13 @@ def verify_command(
     two folders compare their images pair by pair in sorted order (same count). A pair whose
     image has no face is reported and counted; the exit status is 1 when any pair failed.
     """
-    from facebench.api import VerifyResult, verify
+    from facebench.api import VerifyResult, image_list, verify
 
     try:
-        firsts, seconds = _verify_inputs(first), _verify_inputs(second)
+        (firsts, many_first), (seconds, many_second) = image_list(first), image_list(second)
         results = verify(
-            firsts if len(firsts) > 1 or first.is_dir() else firsts[0],
-            seconds if len(seconds) > 1 or second.is_dir() else seconds[0],
+            firsts if many_first else firsts[0],
+            seconds if many_second else seconds[0],
             detector=detector,
             recognizer=recognizer,
             threshold=threshold,
@@ -1341,18 +1341,6 @@ def verify_command(
         err.print(f"{len(listed)} pair(s) compared, {failed} without a decision", highlight=False)
     if failed:
         raise typer.Exit(1)
-
-
-def _verify_inputs(path: Path) -> list[Path]:
-    """The images one argument of `verify` names: a file, or a folder's images in sorted order."""
-    if not path.is_dir():
-        return [path]
-    from facebench.annotate import find_images
-
-    found = find_images([path])
-    if not found.images:
-        raise FacebenchError(f"{path}: no images in this folder")
-    return [image.path for image in found.images]
 
 
 @app.command("export")

@@ -115,7 +115,6 @@ class RayExecutor:
         self.cpus_per_actor = cpus_per_actor
         self.batch_size = batch_size
         self.object_store_mb = object_store_mb
-        self.pool = ModelPool()  # planning and scoring on the driver read options, not weights
 
     def _ray(self) -> Any:
         require("ray.data", "--executor ray")
