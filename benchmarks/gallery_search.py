@@ -96,8 +96,8 @@ def _set_search_width(index: Any, kind: str, width: int) -> None:
     import faiss
 
     inner = faiss.downcast_index(index.index.index)  # FaissIndex → IndexIDMap2 → the index
-    if kind == "hnsw":
-        inner.hnsw.efSearch = width
+    if kind == "hnsw":  # IndexRefineFlat over IndexHNSWSQ
+        faiss.downcast_index(inner.base_index).hnsw.efSearch = width
     else:  # IndexRefine over IndexIVFPQ
         faiss.downcast_index(inner.base_index).nprobe = width
 
@@ -114,6 +114,8 @@ def _measure(
     threads: int,
 ) -> np.ndarray | None:
     """Print one row: latency at batch 1 and 64, and recall@1 against ``exact`` (flat: it is exact)."""
+    for query in probes[-20:]:  # warm-up: the first queries after a build touch cold memory
+        index.search(query[None], 10)
     single = []
     for query in probes[:200]:
         began = time.perf_counter()

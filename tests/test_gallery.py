@@ -36,6 +36,20 @@ def test_every_index_kind_finds_what_exact_search_finds(kind, recall):
     assert (ids[:, 0] - 100 == exact).mean() >= recall
 
 
+def test_hnsw_trained_on_a_small_first_batch_still_finds_later_faces_with_exact_scores():
+    """The 8-bit codes learn their range from the first vectors; the raw re-rank keeps scores exact."""
+    enrolled = _clustered(3000)
+    index = FaissIndex(512, "hnsw", threads=1)
+    index.add(enrolled[:20], np.arange(20))
+    index.add(enrolled[20:], np.arange(20, 3000))
+    queries = enrolled[::10]
+    scores, ids = index.search(queries, 3)
+    exact = queries @ enrolled.T
+    assert (ids[:, 0] == np.argmax(exact, axis=1)).mean() >= 0.99
+    np.testing.assert_allclose(scores, np.take_along_axis(exact, ids, axis=1), atol=1e-5)
+    np.testing.assert_allclose(index.vectors(np.array([5, 2500])), enrolled[[5, 2500]], atol=1e-6)
+
+
 def test_auto_picks_by_size_and_ivfpq_needs_training_vectors():
     assert (choose_kind(10_000), choose_kind(1_000_000), choose_kind(5_000_000)) == ("flat", "hnsw", "ivfpq")
     with pytest.raises(ValueError, match="at least 256"):
