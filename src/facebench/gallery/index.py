@@ -5,8 +5,8 @@
   efSearch 256), its top 2·k candidates re-ranked on the raw vectors (``IndexRefineFlat``), so
   scores are exact inner products: memory about the raw vectors plus a quarter of them plus the
   graph; the codes' per-dimension range is trained on the first vectors given (widened by a
-  quarter when they are fewer than 10,000). At a million faces on 2 cores: 1.5 ms a query, recall@1 0.998 against exact search
-  (docs/BENCHMARKS.md, ``benchmarks/gallery_search.py``);
+  quarter when they are fewer than 10,000). At a million faces on 2 cores: 2.1 ms a query,
+  recall@1 0.995 against exact search (docs/BENCHMARKS.md, ``benchmarks/gallery_search.py``);
 - ``ivfpq``: inverted lists over product-quantised codes (``IndexIVFPQ``: √N·4 lists, 64
   sub-quantisers of 8 bits, 128 lists probed), its top 8·k candidates re-ranked on 8-bit scalar
   codes (``IndexRefine``): 64 + D bytes per face, for millions of faces in RAM; it trains on
