@@ -95,11 +95,12 @@ def main() -> None:
 def _set_search_width(index: Any, kind: str, width: int) -> None:
     import faiss
 
-    inner = faiss.downcast_index(index.index.index)  # FaissIndex → IndexIDMap2 → the index
-    if kind == "hnsw":  # IndexRefineFlat over IndexHNSWSQ
-        faiss.downcast_index(inner.base_index).hnsw.efSearch = width
-    else:  # IndexRefine over IndexIVFPQ
-        faiss.downcast_index(inner.base_index).nprobe = width
+    # FaissIndex → IndexIDMap2 → IndexRefine(Flat) → the coarse index: IndexHNSWSQ or IndexIVFPQ
+    coarse = faiss.downcast_index(faiss.downcast_index(index.index.index).base_index)
+    if kind == "hnsw":
+        coarse.hnsw.efSearch = width
+    else:
+        coarse.nprobe = width
 
 
 def _measure(
@@ -114,7 +115,7 @@ def _measure(
     threads: int,
 ) -> np.ndarray | None:
     """Print one row: latency at batch 1 and 64, and recall@1 against ``exact`` (flat: it is exact)."""
-    for query in probes[-20:]:  # warm-up: the first queries after a build touch cold memory
+    for query in probes[-20:]:  # untimed warm-up, so the timed queries start from the same state
         index.search(query[None], 10)
     single = []
     for query in probes[:200]:
