@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,74 @@ def test_hnsw_trained_on_a_small_first_batch_still_finds_later_faces_with_exact_
     assert (ids[:, 0] == np.argmax(exact, axis=1)).mean() >= 0.99
     np.testing.assert_allclose(scores, np.take_along_axis(exact, ids, axis=1), atol=1e-5)
     np.testing.assert_allclose(index.vectors(np.array([5, 2500])), enrolled[[5, 2500]], atol=1e-6)
+
+
+def _mapping(address: int) -> tuple[int, int, list[str]]:
+    """(size kB, AnonHugePages kB, VmFlags) of this process's mapping that holds ``address``."""
+    found: dict[str, list[str]] = {}
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):
+            low, high = (int(bound, 16) for bound in fields[0].split("-"))
+            inside = low <= address < high
+        elif inside:
+            found[fields[0]] = fields[1:]
+    return int(found["Size:"][0]), int(found["AnonHugePages:"][0]), found["VmFlags:"]
+
+
+class _Anonymous:
+    """A fresh 16 MiB anonymous mapping, shaped like a FAISS vector (``data()``, ``byte_size()``)."""
+
+    def __init__(self) -> None:
+        import ctypes
+        import mmap
+
+        self.memory = mmap.mmap(-1, 16 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.memory.write(b"\x01" * len(self.memory))  # fault every page in: 4 KiB pages
+        self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.memory))
+
+    def data(self) -> int:
+        return self.address
+
+    def byte_size(self) -> int:
+        return len(self.memory)
+
+
+def test_back_with_huge_pages_collapses_a_mapping_already_faulted_in_on_small_pages():
+    """A graph walk misses the TLB on nearly every stored vector with 4 KiB pages."""
+    from facebench.gallery.index import _back_with_huge_pages
+
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    assert "[never]" not in thp, f"this test needs transparent huge pages, the kernel says {thp!r}"
+    buffer = _Anonymous()
+    middle = buffer.address + (8 << 20)
+    assert _mapping(middle)[1] == 0
+    _back_with_huge_pages([buffer])
+    _, huge, flags = _mapping(middle)
+    assert "hg" in flags and huge >= 14 << 10  # all but the unaligned ends
+    assert buffer.memory[: 1 << 20] == b"\x01" * (1 << 20)  # contents kept
+
+
+def test_hnsw_maps_its_codes_graph_and_raw_vectors_on_huge_pages_after_add_and_load(tmp_path, monkeypatch):
+    import facebench.gallery.index as index_module
+
+    advised: list[list[int]] = []
+    monkeypatch.setattr(
+        index_module,
+        "_back_with_huge_pages",
+        lambda buffers: advised.append([b.byte_size() for b in buffers]),
+    )
+    index = FaissIndex(512, "hnsw", threads=1)
+    index.add(_clustered(5000), np.arange(5000))
+    index.save(str(tmp_path / "g.faiss"))
+    FaissIndex.load(str(tmp_path / "g.faiss"), 512, "hnsw", threads=1)
+    FaissIndex(512, "flat").add(_clustered(100), np.arange(100))  # exact search reads in order
+    graph = 5000 * 64 * 4  # level-0 lists of 2·M neighbours, then the upper levels'
+    assert len(advised) == 2 and advised[0] == advised[1]
+    assert (
+        advised[0][0] == 5000 * 512 and graph <= advised[0][1] < 1.1 * graph and advised[0][2] == 5000 * 2048
+    )
 
 
 def test_auto_picks_by_size_and_ivfpq_needs_training_vectors():
