@@ -3,7 +3,9 @@ LFW gallery searched with held-back images through the CLI."""
 
 from __future__ import annotations
 
+import ctypes
 import json
+import mmap
 import sys
 from pathlib import Path
 
@@ -69,9 +71,6 @@ class _Anonymous:
     """A fresh 16 MiB anonymous mapping, shaped like a FAISS vector (``data()``, ``byte_size()``)."""
 
     def __init__(self) -> None:
-        import ctypes
-        import mmap
-
         self.memory = mmap.mmap(-1, 16 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.memory.write(b"\x01" * len(self.memory))  # fault every page in: 4 KiB pages
         self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.memory))

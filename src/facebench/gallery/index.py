@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 from typing import Any
 
@@ -48,7 +49,13 @@ def _faiss() -> Any:
 
 _HUGE_PAGE = 2 << 20
 _MADV_HUGEPAGE, _MADV_COLLAPSE = 14, 25  # <linux/mman.h>; MADV_COLLAPSE needs Linux ≥ 6.1
-_libc: Any = None
+
+
+@functools.cache
+def _madvise() -> Any:
+    madvise = ctypes.CDLL(ctypes.util.find_library("c")).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise
 
 
 def _graph_buffers(index: Any) -> list[Any]:
@@ -72,19 +79,15 @@ def _back_with_huge_pages(buffers: list[Any]) -> None:
     2.1 → 1.7 ms a query at recall 0.995, docs/BENCHMARKS.md). Best effort: where the kernel
     refuses, nothing changes.
     """
-    global _libc
     if not sys.platform.startswith("linux"):
         return
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     for buffer in buffers:
         start = int(buffer.data())
         first = -(-start // _HUGE_PAGE) * _HUGE_PAGE
         last = (start + int(buffer.byte_size())) // _HUGE_PAGE * _HUGE_PAGE
         if last > first:
             for advice in (_MADV_HUGEPAGE, _MADV_COLLAPSE):
-                _libc.madvise(first, last - first, advice)
+                _madvise()(first, last - first, advice)
 
 
 class FaissIndex:
@@ -150,6 +153,10 @@ class FaissIndex:
                 )
             self.index = self._empty(vectors if self.kind != "flat" else None)
         self.index.add_with_ids(vectors, np.asarray(ids, np.int64))
+        self._map_graph_on_huge_pages()
+
+    def _map_graph_on_huge_pages(self) -> None:
+        """After each add or load: a graph walk reads its buffers at random (exact search, in order)."""
         if self.kind == "hnsw":
             _back_with_huge_pages(_graph_buffers(self))
 
@@ -180,6 +187,5 @@ class FaissIndex:
         index.index = _faiss().read_index(path)
         if int(index.index.d) != dim:
             raise ValueError(f"{path}: a {index.index.d}-d index, the gallery says {dim}")
-        if kind == "hnsw":
-            _back_with_huge_pages(_graph_buffers(index))
+        index._map_graph_on_huge_pages()
         return index
