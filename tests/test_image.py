@@ -159,3 +159,101 @@ def test_bytes_arrays_and_pil_inputs(tmp_path, gradient):
         load_image(12345)  # type: ignore[arg-type]
     with pytest.raises(ImageError, match="empty input"):
         load_image(b"")
+
+
+def _pillow_only(monkeypatch) -> None:
+    import facebench.image
+
+    monkeypatch.setattr(facebench.image, "_jpeg_by_opencv", lambda *args: None)
+
+
+def _decoded_both_ways(source, monkeypatch) -> tuple[np.ndarray, np.ndarray, int]:
+    """(fast path, Pillow alone, how many images the fast path decoded)."""
+    import facebench.image
+
+    taken = []
+    original = facebench.image._jpeg_by_opencv
+
+    def spy(*args):
+        result = original(*args)
+        taken.append(result is not None)
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(facebench.image, "_jpeg_by_opencv", spy)
+        fast = load_image(source)
+    with monkeypatch.context() as patch:
+        _pillow_only(patch)
+        reference = load_image(source)
+    return fast, reference, sum(taken)
+
+
+@pytest.mark.parametrize(
+    ("size", "params"),
+    [
+        ((60, 40), {"quality": 95}),
+        ((61, 37), {"quality": 75, "subsampling": 0}),  # 4:4:4
+        ((61, 37), {"quality": 75, "subsampling": 1}),  # 4:2:2
+        ((333, 251), {"quality": 90, "subsampling": 2}),  # 4:2:0, odd sizes
+        ((333, 251), {"quality": 80, "progressive": True}),
+        ((333, 251), {"quality": 80, "optimize": True}),
+        ((333, 251), {"quality": 80, "restart_marker_blocks": 4}),
+        ((200, 120), {"quality": 90, "keep_rgb": True}),  # stored as RGB, no YCbCr transform
+        ((1, 1), {"quality": 50}),
+    ],
+)
+def test_opencv_decodes_a_jpeg_to_exactly_pillows_pixels(tmp_path, monkeypatch, size, params):
+    noise = np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    path = _save(Image.fromarray(noise), tmp_path / "noise.jpg", **params)
+    for source in (path, path.read_bytes()):
+        fast, reference, taken = _decoded_both_ways(source, monkeypatch)
+        assert taken == 1  # the fast path decoded it
+        assert fast.dtype == np.uint8 and fast.flags.c_contiguous
+        assert np.array_equal(fast, reference)
+
+
+def test_opencv_decodes_real_photos_to_exactly_pillows_pixels(shared_home, lfw_sample, monkeypatch):
+    """LFW, WIDER FACE and the demo photos: every one of these JPEGs takes the fast path, and each
+    gives Pillow's pixels to the last bit."""
+    data = shared_home / "data"
+    photos = sorted({*data.joinpath("widerface").rglob("*.jpg"), *data.joinpath("demo").rglob("*.jpg")})
+    assert len(photos) >= 100
+    for path in [*lfw_sample, *photos]:
+        fast, reference, taken = _decoded_both_ways(path, monkeypatch)
+        assert taken == 1, path
+        assert np.array_equal(fast, reference), path
+
+
+def test_jpegs_the_fast_path_leaves_to_pillow(tmp_path, gradient, monkeypatch):
+    """Grey, CMYK, rotated and truncated JPEGs, and one with bytes after its end marker, decode
+    through Pillow (with the errors Pillow names)."""
+    cases = {
+        "grey.jpg": (Image.fromarray(gradient).convert("L"), {}),
+        "cmyk.jpg": (Image.fromarray(gradient).convert("CMYK"), {}),
+    }
+    rotated = Image.fromarray(gradient)
+    exif = rotated.getexif()
+    exif[0x0112] = 6
+    cases["rotated.jpg"] = (rotated, {"exif": exif.tobytes()})
+    for name, (image, params) in cases.items():
+        fast, reference, taken = _decoded_both_ways(_save(image, tmp_path / name, **params), monkeypatch)
+        assert taken == 0 and np.array_equal(fast, reference), name
+    encoded = io.BytesIO()
+    Image.fromarray(gradient).save(encoded, format="JPEG")
+    trailing = tmp_path / "trailing.jpg"
+    trailing.write_bytes(encoded.getvalue() + b"\0" * 7)
+    fast, reference, taken = _decoded_both_ways(trailing, monkeypatch)
+    assert taken == 0 and np.array_equal(fast, reference)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(encoded.getvalue()[:-40] + b"\xff\xd9")  # truncated, yet ending in the marker
+    with monkeypatch.context() as patch:
+        _pillow_only(patch)
+        try:
+            expected: np.ndarray | None = load_image(cut)
+        except ImageError:
+            expected = None
+    if expected is None:
+        with pytest.raises(ImageError):
+            load_image(cut)
+    else:
+        assert np.array_equal(load_image(cut), expected)

