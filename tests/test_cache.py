@@ -133,11 +133,12 @@ def test_a_changed_weight_file_or_option_never_reuses_a_row(small_pairs, tmp_pat
 
 def _yunet_without_store_check(card):
     """YuNet's loader reading the genuine file whatever the (patched) card says."""
-    from facebench.ops.runtime import onnx_session
+    from facebench.ops.runtime import any_size_onnx_session
     from facebench.zoo import default_store
 
     def load(self):
-        self.session = onnx_session(default_store().resolve(card), self.threads, any_input_size=True)
+        store = default_store()
+        self.session = any_size_onnx_session(store.resolve(card), self.threads, cache_dir=store.cache_dir)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
 

@@ -91,6 +91,42 @@ def test_yunet_decoding_matches_opencv_face_detector_yn(demo_crowd):
         assert abs(best.score - row[14]) < 1e-3
 
 
+def test_yunets_freed_graph_is_cached_and_a_planted_one_is_never_used(demo_crowd, tmp_path, monkeypatch):
+    """The graph with its input size freed is derived once (the `onnx` import it needs costs 0.6 s)
+    and then read from the cache, with the same detections; a cached file changed in place, or a
+    planted one whose recorded sha256 was forged too, is caught (by the record, or by the probe
+    against the published graph) and derived again."""
+    import subprocess
+    import sys
+
+    from facebench.zoo.hashing import sha256_file
+
+    monkeypatch.setenv("FACEBENCH_CACHE", str(tmp_path / "cache"))
+    rgb = load_image(demo_crowd)
+    expected = create("yunet").detect(rgb)
+    (cached,) = (tmp_path / "cache" / "onnx").glob("*.any-size.onnx")
+    genuine = cached.read_bytes()
+    record = cached.with_name(cached.name + ".sha256")
+    warm = subprocess.run(
+        [sys.executable, "-c", "import sys; from facebench.detectors import create; create('yunet').load(); "
+         "assert 'onnx' not in sys.modules, 'the onnx package was imported'"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert warm.returncode == 0, warm.stderr[-2000:]
+
+    def same(faces) -> bool:
+        boxes = [face.box for face in faces]
+        return len(boxes) == len(expected) and np.array_equal(boxes, [face.box for face in expected])
+
+    fixed = resolve("yunet").read_bytes()  # valid ONNX that only takes 640x640
+    for planted, forge in ((genuine[:-1] + b"\0", False), (fixed, True)):
+        cached.write_bytes(planted)
+        if forge:
+            record.write_text(f"{sha256_file(cached)}  {cached.name}\n")
+        assert same(create("yunet").detect(rgb))
+        assert cached.read_bytes() == genuine and record.read_text().split()[0] == sha256_file(cached)
+
+
 @pytest.mark.parametrize("name", ALL_DETECTORS)
 def test_no_face_gives_an_empty_list(detectors, name):
     flat = np.full((240, 320, 3), 127, np.uint8)

@@ -11,7 +11,7 @@ from facebench.detectors.registry import register_detector
 from facebench.ops.blob import to_blob
 from facebench.ops.nms import nms
 from facebench.ops.resize import Resized, model_input_shape, resize_for_model
-from facebench.ops.runtime import onnx_session
+from facebench.ops.runtime import any_size_onnx_session
 from facebench.types import NUM_LANDMARKS, Faces
 from facebench.zoo.cards import ColorOrder, DetectorDefaults, Preprocess, Task, WeightCard, WeightFile
 from facebench.zoo.sources import ATEC, github_raw
@@ -69,7 +69,7 @@ class YuNet(Detector):
 
     def _load(self) -> None:
         path = self.store.resolve(self.card, path=self.weights)
-        self.session = onnx_session(path, self.threads, any_input_size=True)
+        self.session = any_size_onnx_session(path, self.threads, cache_dir=self.store.cache_dir)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,8 +16,8 @@ import numpy as np
 
 from facebench._log import logger
 from facebench.errors import FacebenchError
+from facebench.ops.derived import mark_recorded, read_recorded, temporary_beside
 from facebench.ops.runtime import onnx_session, run_torch
-from facebench.zoo.hashing import sha256_bytes
 
 __all__ = ["TorchModelRunner", "cached_onnx_session", "export_onnx", "runner_for"]
 
@@ -43,7 +41,7 @@ def export_onnx(
     count = len(produced) if isinstance(produced, tuple | list) else 1
     output_names = ["embedding"] if count == 1 else [f"output{i}" for i in range(count)]
     input_axes = {0: "batch", 2: "height", 3: "width"} if any_input_size else {0: "batch"}
-    tmp = _temporary_beside(path)
+    tmp = temporary_beside(path)
     try:
         _trace_to(module, dummy, tmp, output_names, input_axes)
     except BaseException:
@@ -72,15 +70,6 @@ def _trace_to(
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-
-
-def _temporary_beside(path: Path) -> Path:
-    """A new, unique file next to ``path``: two processes exporting the same model at once (two
-    test workers, two runs) never write into each other's file before the atomic rename."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(descriptor)
-    os.chmod(name, 0o644)  # readable like any exported file, not mkstemp's owner-only 0600
-    return Path(name)
 
 
 #: probe batch the cached export must reproduce before it is used (min cosine to torch's output)
@@ -159,20 +148,13 @@ def cached_onnx_session(
     """
     key = _export_key(source_sha256, name, input_shape, any_input_size)
     path = cache_dir / "onnx" / f"{key}.onnx"
-    sidecar = path.with_name(path.name + ".sha256")
     probe = _probes(input_shape, any_input_size)
-    if path.is_file() and sidecar.is_file():
-        data = path.read_bytes()
-        recorded = sidecar.read_text().split()[:1]
-        if recorded == [sha256_bytes(data)]:
-            session = onnx_session(data, threads)
-            if _agrees(session, module, probe):
-                return session
-            logger.warning("cached ONNX export %s does not reproduce %s; exporting it again", path, name)
-        else:
-            logger.warning(
-                "cached ONNX export %s does not match its recorded sha256; exporting it again", path
-            )
+    data = read_recorded(path)
+    if data is not None:
+        session = onnx_session(data, threads)
+        if _agrees(session, module, probe):
+            return session
+        logger.warning("cached ONNX export %s does not reproduce %s; exporting it again", path, name)
     export_onnx(module, input_shape, path, any_input_size=any_input_size)
     data = path.read_bytes()
     session = onnx_session(data, threads)
@@ -180,9 +162,7 @@ def cached_onnx_session(
         raise FacebenchError(
             f"the ONNX export of {name} does not reproduce its PyTorch outputs; use engine torch"
         )
-    partial = _temporary_beside(sidecar)
-    partial.write_text(f"{sha256_bytes(data)}  {path.name}\n")
-    partial.replace(sidecar)
+    mark_recorded(path, data)
     return session
 
 
