@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from facebench.bench.no_face import central_face
-from facebench.bench.plan import DetectorJob, FaceChoice, ModelPool
+from facebench.bench.plan import DetectorJob, FaceChoice, ModelPool, ModelSpec
 from facebench.bench.records import DetectionRecord, EmbeddingRecord, FaceSource, Status
 from facebench.bench.store import content_key
 from facebench.errors import AlignmentError, ImageError, describe_exception
@@ -77,6 +77,32 @@ class _Decoded:
     error: str | None = None
 
 
+@dataclass
+class _Detected:
+    """One job's chunk, detected, waiting for its recognizers."""
+
+    job: int
+    chunk: Sequence[WorkItem]
+    decoded: list[_Decoded]
+    outcomes: list[ImageOutcome]
+    faces: dict[int, Face]
+    centred: set[int]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(
+            (d.image.rgb.nbytes if d.image is not None else 0) + len(d.data or b"") for d in self.decoded
+        )
+
+
+def _ready(loading: dict[ModelSpec, Future[Any]], job: DetectorJob) -> bool:
+    return all(loading[embed.recognizer].done() for embed in job.embeds if embed.recognizer in loading)
+
+
+def _over_bound(deferred: deque[_Detected], limit: int) -> bool:
+    return len(deferred) > 1 and sum(part.nbytes for part in deferred) > limit
+
+
 def _default_decode_threads() -> int:
     from facebench.ops.runtime import default_threads
 
@@ -92,14 +118,21 @@ class LocalExecutor:
             release the GIL while decoding, so decoding overlaps inference.
         chunk_size: images decoded, detected and embedded together; bounds memory (the next
             chunk is decoded while this one is inferred).
+        defer_bytes: decoded pixels of the chunks detected ahead while a recognizer loads.
     """
 
     def __init__(
-        self, pool: ModelPool | None = None, *, decode_threads: int | None = None, chunk_size: int = 64
+        self,
+        pool: ModelPool | None = None,
+        *,
+        decode_threads: int | None = None,
+        chunk_size: int = 64,
+        defer_bytes: int = 256 << 20,
     ) -> None:
         self.pool = pool or ModelPool()
         self.decode_threads = decode_threads or _default_decode_threads()
         self.chunk_size = chunk_size
+        self.defer_bytes = defer_bytes
 
     def run(self, job: DetectorJob, items: Sequence[WorkItem]) -> Iterator[ImageOutcome]:
         for _, outcome in self.run_jobs([job], [items]):
@@ -130,11 +163,15 @@ class LocalExecutor:
                 decoded.append(futures)
             return decoded
 
-        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="facebench-decode") as decoders:
+        with (
+            ThreadPoolExecutor(self.decode_threads, thread_name_prefix="facebench-decode") as decoders,
+            ThreadPoolExecutor(1, thread_name_prefix="facebench-load") as loader,
+        ):
             queued: deque[list[dict[tuple[int, int] | None, Future[_Decoded]]]] = deque()
             if chunks:
                 queued.append(submit(chunks[0]))  # decoding starts while the models load
-            self._load_needed(jobs, items)
+            loading = self._load_needed(jobs, items, loader)
+            deferred: deque[_Detected] = deque()
             for position, chunk in enumerate(chunks):
                 while len(queued) < 2 and position + len(queued) < len(chunks):  # this chunk and the next
                     queued.append(submit(chunks[position + len(queued)]))
@@ -145,28 +182,40 @@ class LocalExecutor:
                         continue
                     job_items = [wanted[chunk[i]][index] for i in members]
                     decoded = [futures[i][fits[index]].result() for i in members]
-                    for outcome in self._process(
-                        job, detectors[index], recognizers[index], job_items, decoded
-                    ):
-                        yield index, outcome
+                    deferred.append(self._detect_chunk(index, job, detectors[index], job_items, decoded))
+                # detection runs ahead while a recognizer is still loading, within a memory bound
+                while deferred and (
+                    _ready(loading, jobs[deferred[0].job]) or _over_bound(deferred, self.defer_bytes)
+                ):
+                    yield from self._embed_chunk(deferred.popleft(), jobs, recognizers, loading)
+            while deferred:
+                yield from self._embed_chunk(deferred.popleft(), jobs, recognizers, loading)
 
-    def _load_needed(self, jobs: Sequence[DetectorJob], items: Sequence[Sequence[WorkItem]]) -> None:
-        """Read the weights of the models with work to do (and only those), before any timing."""
+    def _load_needed(
+        self, jobs: Sequence[DetectorJob], items: Sequence[Sequence[WorkItem]], loader: ThreadPoolExecutor
+    ) -> dict[ModelSpec, Future[Any]]:
+        """Read the weights of the models with work to do (and only those), before any timing:
+        the detectors here, the recognizers in ``loader`` (a recognizer on PyTorch weights
+        imports torch, 1.1 s here, and checks its ONNX export against it), so the first chunks are
+        detected meanwhile. Returns each recognizer's load."""
         for job, job_items in zip(jobs, items, strict=True):
             if any(item.detection is None for item in job_items):
                 self.pool.get(job.detector)
+        loading: dict[ModelSpec, Future[Any]] = {}
+        for job, job_items in zip(jobs, items, strict=True):
             for index, embed in enumerate(job.embeds):
-                if any(index in item.embeds for item in job_items):
-                    self.pool.get(embed.recognizer)
+                if embed.recognizer not in loading and any(index in item.embeds for item in job_items):
+                    loading[embed.recognizer] = loader.submit(self.pool.get, embed.recognizer)
+        return loading
 
-    def _process(
+    def _detect_chunk(
         self,
+        index: int,
         job: DetectorJob,
         detector: Any,
-        recognizers: list[Any],
         chunk: Sequence[WorkItem],
         decoded: list[_Decoded],
-    ) -> Iterator[ImageOutcome]:
+    ) -> _Detected:
         outcomes = [ImageOutcome(item) for item in chunk]
         for outcome, result in zip(outcomes, decoded, strict=True):
             outcome.unreadable, outcome.error = result.reason, result.error
@@ -185,10 +234,26 @@ class LocalExecutor:
                 faces[i] = record.face
                 if record.source == FaceSource.CENTER:
                     centred.add(i)
-        for index, (embed, recognizer) in enumerate(zip(job.embeds, recognizers, strict=True)):
-            wanted = [i for i in faces if index in chunk[i].embeds]
-            self._embed(recognizer, embed.method, index, wanted, faces, outcomes, decoded, centred)
-        yield from outcomes
+        return _Detected(index, chunk, decoded, outcomes, faces, centred)
+
+    def _embed_chunk(
+        self,
+        part: _Detected,
+        jobs: Sequence[DetectorJob],
+        recognizers: list[list[Any]],
+        loading: dict[ModelSpec, Future[Any]],
+    ) -> Iterator[tuple[int, ImageOutcome]]:
+        job = jobs[part.job]
+        for index, (embed, recognizer) in enumerate(zip(job.embeds, recognizers[part.job], strict=True)):
+            wanted = [i for i in part.faces if index in part.chunk[i].embeds]
+            if not wanted:
+                continue
+            loading[embed.recognizer].result()  # its weights are read (a failure to load raises here)
+            self._embed(
+                recognizer, embed.method, index, wanted, part.faces, part.outcomes, part.decoded, part.centred
+            )
+        for outcome in part.outcomes:
+            yield part.job, outcome
 
     @staticmethod
     def _rescue(detector: Any, outcomes: list[ImageOutcome], decoded: list[_Decoded]) -> None:
