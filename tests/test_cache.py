@@ -439,3 +439,47 @@ def test_a_store_locked_by_another_run_is_waited_for_not_called_corrupt(tmp_path
     with pytest.raises(FacebenchError, match="stayed locked by another run") as raised:
         ResultStore(tmp_path / "b")
     assert not isinstance(raised.value, StoreCorruptError)
+
+
+def test_detection_runs_ahead_while_a_recognizer_loads_and_a_failed_load_still_raises(
+    small_pairs, tmp_path, monkeypatch
+):
+    """The recognizer's weights are read in a background thread: chunks are detected meanwhile,
+    and the numbers are those of a run that loaded everything first."""
+    import threading
+
+    from facebench.detectors import yunet
+    from facebench.recognizers import recognizer_class
+
+    reference = _run(small_pairs, tmp_path / "reference", LocalExecutor(chunk_size=4)).runs[0]
+    recognizer = recognizer_class("mobilefacenet_tflite")
+    detect = yunet.YuNet._detect_rgb_batch
+    detected = threading.Semaphore(0)
+    calls_before_load: list[int] = []
+    calls = [0]
+
+    def counting(self, images):
+        calls[0] += 1
+        detected.release()
+        return detect(self, images)
+
+    load = recognizer._load
+
+    def slow_load(self):
+        for _ in range(3):  # three chunks detected before this load goes on
+            assert detected.acquire(timeout=60), "no chunk was detected while the recognizer loaded"
+        calls_before_load.append(calls[0])
+        load(self)
+
+    monkeypatch.setattr(yunet.YuNet, "_detect_rgb_batch", counting)
+    monkeypatch.setattr(recognizer, "_load", slow_load)
+    ahead = _run(small_pairs, tmp_path / "ahead", LocalExecutor(chunk_size=4)).runs[0]
+    assert calls_before_load and calls_before_load[0] >= 3
+    assert ahead.accuracy_mean == reference.accuracy_mean and ahead.auc == reference.auc
+
+    def broken(self):
+        raise RuntimeError("these weights are broken")
+
+    monkeypatch.setattr(recognizer, "_load", broken)
+    with pytest.raises(RuntimeError, match="these weights are broken"):
+        _run(small_pairs, tmp_path / "broken", LocalExecutor(chunk_size=4))
