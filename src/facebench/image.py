@@ -129,7 +129,7 @@ def _jpeg_by_opencv(opener: Any, width: int, height: int) -> np.ndarray | None:
     Both decode with libjpeg-turbo's defaults (integer IDCT, fancy upsampling), so the pixels are
     Pillow's (``tests/test_image.py`` checks every JPEG the tests can reach and synthetic ones of
     each subsampling, progressive and restart-marker kind), but OpenCV skips Pillow's image object
-    and its copy into numpy: 0.29 ms instead of 0.52 ms for a 250×250 LFW image. OpenCV pads a
+    and its copy into numpy (docs/BENCHMARKS.md, "Engine overhead"). OpenCV pads a
     truncated file with grey instead of failing, so only a file ending in its end-of-image marker
     goes this way; one OpenCV cannot decode falls back to Pillow, which names the problem.
     """

@@ -196,7 +196,7 @@ class LocalExecutor:
     ) -> dict[ModelSpec, Future[Any]]:
         """Read the weights of the models with work to do (and only those), before any timing:
         the detectors here, the recognizers in ``loader`` (a recognizer on PyTorch weights
-        imports torch, 1.1 s here, and checks its ONNX export against it), so the first chunks are
+        imports torch and checks its ONNX export against it), so the first chunks are
         detected meanwhile. Returns each recognizer's load."""
         for job, job_items in zip(jobs, items, strict=True):
             if any(item.detection is None for item in job_items):

@@ -95,7 +95,7 @@ def any_size_onnx_session(path: Path, threads: int | None = None, *, cache_dir: 
     """A session of ``path``'s graph with the batch, height and width of its input freed (see
     `_relax_spatial_dims`; for fully convolutional detectors exported at a fixed size).
 
-    Freeing needs the ``onnx`` package, whose import alone takes 0.6 s here, so the freed graph
+    Freeing needs the ``onnx`` package, whose import is slow (``ml_dtypes``), so the freed graph
     is cached under ``cache_dir/onnx``, named by a digest of the source bytes and this code's
     version, and recorded (`facebench.ops.derived`). A cached graph is used only while it
     matches its record *and* reproduces the published graph on a probe (else it is freed again),
