@@ -2,9 +2,10 @@
 
 The driver (`facebench.bench.stages`) decides what is missing from the store and stores what comes
 back; an executor only computes. `LocalExecutor` is the default: a bounded thread pool decodes
-images ahead of inference, same-size images go through the detector together where the model
-batches, and each recognizer embeds its faces in batches of its own ``batch_size`` (1 for the
-int8 ``_q`` models, whose embeddings would otherwise depend on their batch-mates). A distributed
+images ahead of inference, recognizers load in a background thread while the first chunks are
+detected, same-size images go through the detector together where the model batches, and each
+recognizer embeds its faces in batches of its own ``batch_size`` (1 for the int8 ``_q`` models,
+whose embeddings would otherwise depend on their batch-mates). A distributed
 executor implements the same `Executor.run` and needs no change to planning or scoring.
 """
 
