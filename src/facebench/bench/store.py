@@ -29,8 +29,11 @@ from facebench.errors import FacebenchError
 __all__ = ["LatencySample", "ResultStore", "StoreCorruptError", "config_digest", "content_key"]
 
 #: bumped whenever the row format changes; an older cache is emptied (recomputed), never misread
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
+# `results` is a rowid table: its values (a 512-d embedding is 2 KB) are too large for a WITHOUT
+# ROWID table's leaves; one LFW run's rows are written in 0.49 s instead of 0.75 s
+# (`benchmarks/store_write.py`, docs/BENCHMARKS.md)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     stage TEXT NOT NULL,
@@ -38,8 +41,8 @@ CREATE TABLE IF NOT EXISTS results (
     image TEXT NOT NULL,
     value BLOB NOT NULL,
     checksum BLOB NOT NULL,
-    PRIMARY KEY (stage, config, image)
-) WITHOUT ROWID;
+    UNIQUE (stage, config, image)
+);
 CREATE TABLE IF NOT EXISTS latency (
     stage TEXT NOT NULL,
     config TEXT NOT NULL,
