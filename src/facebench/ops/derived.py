@@ -9,24 +9,13 @@ file can rewrite the record too.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from facebench._log import logger
+from facebench.atomic import atomic_write_bytes, atomic_write_text
 from facebench.zoo.hashing import sha256_bytes
 
-__all__ = ["mark_recorded", "read_recorded", "temporary_beside", "write_recorded"]
-
-
-def temporary_beside(path: Path) -> Path:
-    """A new, unique file next to ``path``: two processes writing the same file at once (two test
-    workers, two runs) never write into each other's file before the atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(descriptor)
-    os.chmod(name, 0o644)  # readable like any model file, not mkstemp's owner-only 0600
-    return Path(name)
+__all__ = ["read_recorded", "write_recorded"]
 
 
 def _record_of(path: Path) -> Path:
@@ -46,23 +35,8 @@ def read_recorded(path: Path) -> bytes | None:
     return data
 
 
-def write_recorded(path: Path, data: bytes, *, record: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically; with ``record``, its sha256 beside it (do that only
-    once the bytes were checked against their source)."""
-    partial = temporary_beside(path)
-    try:
-        partial.write_bytes(data)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(path)
-    if record:
-        mark_recorded(path, data)
-
-
-def mark_recorded(path: Path, data: bytes) -> None:
-    """Record ``data``'s sha256 beside ``path`` (atomically)."""
-    record = _record_of(path)
-    partial = temporary_beside(record)
-    partial.write_text(f"{sha256_bytes(data)}  {path.name}\n")
-    partial.replace(record)
+def write_recorded(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and its sha256 beside it, each atomically (call it only once the
+    bytes were checked against their source)."""
+    atomic_write_bytes(path, data)
+    atomic_write_text(_record_of(path), f"{sha256_bytes(data)}  {path.name}\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from facebench._log import logger
+from facebench.atomic import atomic_write_bytes
 from facebench.errors import FacebenchError
-from facebench.ops.derived import mark_recorded, read_recorded, temporary_beside
+from facebench.ops.derived import read_recorded, write_recorded
 from facebench.ops.runtime import onnx_session, run_torch
 
 __all__ = ["TorchModelRunner", "cached_onnx_session", "export_onnx", "runner_for"]
@@ -27,32 +29,33 @@ ONNX_OPSET = 17
 def export_onnx(
     module: Any, input_shape: tuple[int, int, int], path: Path, *, any_input_size: bool = False
 ) -> Path:
-    """Export ``module`` (NCHW float input) to ONNX with a dynamic batch axis, atomically.
+    """Export ``module`` (NCHW float input) to ``path`` as ONNX with a dynamic batch axis, atomically.
 
     ``any_input_size`` also frees the height and width (fully convolutional detectors). The
     outputs are named ``embedding`` for a single output, else ``output0``, ``output1``, …
     """
+    atomic_write_bytes(path, _exported(module, input_shape, any_input_size))
+    return path
+
+
+def _exported(module: Any, input_shape: tuple[int, int, int], any_input_size: bool) -> bytes:
+    """The ONNX bytes of ``module`` (see `export_onnx`)."""
     import torch
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros((2, *input_shape), dtype=torch.float32)
     with torch.inference_mode():
         produced = module(dummy)
     count = len(produced) if isinstance(produced, tuple | list) else 1
     output_names = ["embedding"] if count == 1 else [f"output{i}" for i in range(count)]
     input_axes = {0: "batch", 2: "height", 3: "width"} if any_input_size else {0: "batch"}
-    tmp = temporary_beside(path)
-    try:
-        _trace_to(module, dummy, tmp, output_names, input_axes)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(path)
-    return path
+    with tempfile.TemporaryDirectory(prefix="facebench-export-") as folder:
+        graph = Path(folder) / "model.onnx"  # the exporter's declared target is a path
+        _trace_to(module, dummy, graph, output_names, input_axes)
+        return graph.read_bytes()
 
 
 def _trace_to(
-    module: Any, dummy: Any, tmp: Path, output_names: list[str], input_axes: dict[int, str]
+    module: Any, dummy: Any, target: Path, output_names: list[str], input_axes: dict[int, str]
 ) -> None:
     import torch
 
@@ -63,7 +66,7 @@ def _trace_to(
         torch.onnx.export(
             module,
             (dummy,),
-            str(tmp),
+            str(target),
             input_names=["input"],
             output_names=output_names,
             dynamic_axes={"input": input_axes, **{name: {0: "batch"} for name in output_names}},
@@ -155,14 +158,13 @@ def cached_onnx_session(
         if _agrees(session, module, probe):
             return session
         logger.warning("cached ONNX export %s does not reproduce %s; exporting it again", path, name)
-    export_onnx(module, input_shape, path, any_input_size=any_input_size)
-    data = path.read_bytes()
+    data = _exported(module, input_shape, any_input_size)
     session = onnx_session(data, threads)
     if not _agrees(session, module, probe):
         raise FacebenchError(
             f"the ONNX export of {name} does not reproduce its PyTorch outputs; use engine torch"
         )
-    mark_recorded(path, data)
+    write_recorded(path, data)
     return session
 
 
